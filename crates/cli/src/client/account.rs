@@ -1,0 +1,6 @@
+#[derive(clap::Subcommand)]
+pub enum AccountCommand {}
+
+pub fn run(cmd: AccountCommand) -> anyhow::Result<()> {
+    match cmd {}
+}

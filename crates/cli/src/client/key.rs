@@ -1,0 +1,6 @@
+#[derive(clap::Subcommand)]
+pub enum KeyCommand {}
+
+pub fn run(cmd: KeyCommand) -> anyhow::Result<()> {
+    match cmd {}
+}

@@ -1,0 +1,6 @@
+#[derive(clap::Args)]
+pub struct StatusArgs {}
+
+pub fn run(_args: StatusArgs) -> anyhow::Result<()> {
+    anyhow::bail!("not built yet")
+}

@@ -1,0 +1,6 @@
+#[derive(clap::Subcommand)]
+pub enum TxCommand {}
+
+pub fn run(cmd: TxCommand) -> anyhow::Result<()> {
+    match cmd {}
+}

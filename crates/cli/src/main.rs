@@ -1,0 +1,62 @@
+//! `tally`: the command-line entry point of the Tally node.
+//!
+//! `tally dev` runs a node; the other subcommands are clients that talk to
+//! any node's JSON-RPC (`--rpc URL`), Tally's or another Ethereum node's.
+
+mod bench;
+mod client;
+mod dev;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tally", version, about = "Tally blockchain node and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a single-node development chain with 10 funded test accounts.
+    Dev(dev::DevArgs),
+    /// Manage keystore (v3) account keys.
+    #[command(subcommand)]
+    Key(client::key::KeyCommand),
+    /// Query accounts.
+    #[command(subcommand)]
+    Account(client::account::AccountCommand),
+    /// Send transactions.
+    #[command(subcommand)]
+    Tx(client::tx::TxCommand),
+    /// Deploy and call contracts from a JSON ABI.
+    #[command(subcommand)]
+    Contract(client::contract::ContractCommand),
+    /// Show a block.
+    Block(client::block::BlockArgs),
+    /// Show a node's status.
+    Status(client::status::StatusArgs),
+    /// Load-test any Ethereum JSON-RPC node and report throughput and latency.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => dev::run(args),
+        Command::Key(cmd) => client::key::run(cmd),
+        Command::Account(cmd) => client::account::run(cmd),
+        Command::Tx(cmd) => client::tx::run(cmd),
+        Command::Contract(cmd) => client::contract::run(cmd),
+        Command::Block(args) => client::block::run(args),
+        Command::Status(args) => client::status::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

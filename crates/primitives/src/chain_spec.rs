@@ -1,0 +1,151 @@
+//! The chain spec: everything nodes of one chain must agree on before block 1.
+//!
+//! It is written as TOML. Its hash (Keccak-256 of its canonical JSON form) is
+//! committed in the genesis header's `extra_data`, so two nodes with different
+//! specs have different genesis hashes and never join each other.
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, path::Path};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainSpecError {
+    #[error("cannot read chain spec {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("chain spec {path} is not valid TOML for a chain spec: {message}")]
+    Parse { path: String, message: String },
+    #[error("chain spec is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Which consensus engine runs the chain, with its parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EngineSpec {
+    /// One node seals blocks: as soon as transactions are pending, or every
+    /// `block_time_ms` when that is non-zero.
+    Dev {
+        #[serde(default)]
+        block_time_ms: u64,
+    },
+}
+
+/// An account funded (or deployed) at genesis.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAccount {
+    #[serde(default)]
+    pub balance: U256,
+    #[serde(default)]
+    pub nonce: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Bytes>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<U256, U256>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainSpec {
+    pub name: String,
+    pub chain_id: u64,
+    pub engine: EngineSpec,
+    /// Gas limit of every block.
+    pub gas_limit: u64,
+    /// Base fee per gas in wei, constant for now; it is burned.
+    pub base_fee: u64,
+    /// Genesis timestamp, seconds since the Unix epoch.
+    #[serde(default)]
+    pub timestamp: u64,
+    #[serde(default)]
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+impl ChainSpec {
+    /// The spec of `tally dev`: chain id 31337 like Hardhat and Anvil, so
+    /// wallets configured for those work unchanged.
+    pub fn dev(alloc: BTreeMap<Address, GenesisAccount>, block_time_ms: u64) -> ChainSpec {
+        ChainSpec {
+            name: "tally-dev".into(),
+            chain_id: 31337,
+            engine: EngineSpec::Dev { block_time_ms },
+            gas_limit: 300_000_000,
+            base_fee: 1_000_000_000,
+            timestamp: 0,
+            alloc,
+        }
+    }
+
+    pub fn hash(&self) -> B256 {
+        // serde_json over BTreeMaps is deterministic: the same spec always
+        // gives the same bytes.
+        keccak256(serde_json::to_vec(self).expect("chain spec serialises"))
+    }
+
+    pub fn from_toml(text: &str, path: &str) -> Result<ChainSpec, ChainSpecError> {
+        let spec: ChainSpec = toml::from_str(text).map_err(|e| ChainSpecError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    pub fn load(path: &Path) -> Result<ChainSpec, ChainSpecError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ChainSpecError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_toml(&text, &shown)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("chain spec serialises to TOML")
+    }
+
+    pub fn validate(&self) -> Result<(), ChainSpecError> {
+        if self.chain_id == 0 {
+            return Err(ChainSpecError::Invalid("chain_id must be non-zero".into()));
+        }
+        if self.gas_limit < 21_000 {
+            return Err(ChainSpecError::Invalid(format!(
+                "gas_limit {} is below the 21000 gas of a plain transfer",
+                self.gas_limit
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_keeps_hash() {
+        let mut alloc = BTreeMap::new();
+        alloc.insert(
+            Address::repeat_byte(1),
+            GenesisAccount {
+                balance: U256::from(10u64).pow(U256::from(22)),
+                ..Default::default()
+            },
+        );
+        let spec = ChainSpec::dev(alloc, 0);
+        let text = spec.to_toml();
+        let back = ChainSpec::from_toml(&text, "test.toml").unwrap();
+        assert_eq!(back, spec);
+        assert_eq!(back.hash(), spec.hash());
+        let mut other = spec.clone();
+        other.chain_id = 1;
+        assert_ne!(other.hash(), spec.hash());
+    }
+
+    #[test]
+    fn bad_toml_names_the_file() {
+        let err = ChainSpec::from_toml("chain_id = \"x\"", "bad.toml").unwrap_err();
+        assert!(err.to_string().contains("bad.toml"), "{err}");
+    }
+}
