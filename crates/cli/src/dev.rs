@@ -1,8 +1,170 @@
 //! `tally dev`: a single-node chain for development.
 
-#[derive(clap::Args)]
-pub struct DevArgs {}
+use anyhow::Context;
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+use tally_node::{Node, NodeConfig};
+use tally_primitives::{Address, ChainSpec, GenesisAccount, U256};
 
-pub fn run(_args: DevArgs) -> anyhow::Result<()> {
-    anyhow::bail!("tally dev is not wired yet")
+#[derive(clap::Args)]
+pub struct DevArgs {
+    /// Keep the chain here (created if missing). Without it a temporary
+    /// directory is used and removed on exit.
+    #[arg(long, env = "TALLY_DATADIR")]
+    datadir: Option<PathBuf>,
+    /// Seal a block every SECONDS (may be fractional) instead of as soon as
+    /// transactions are pending.
+    #[arg(long, value_name = "SECONDS")]
+    block_time: Option<f64>,
+    /// Address for JSON-RPC over HTTP and WebSocket.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    #[arg(long, short, default_value_t = 8545)]
+    port: u16,
+    /// How many test-mnemonic accounts to fund.
+    #[arg(long, default_value_t = 10)]
+    accounts: u32,
+    /// Balance of each funded account, in ether.
+    #[arg(long, default_value_t = 10_000)]
+    balance: u64,
+    /// Gas limit of every block.
+    #[arg(long, default_value_t = 300_000_000)]
+    gas_limit: u64,
+}
+
+fn dev_spec(args: &DevArgs, accounts: &[(tally_crypto::SecretKey, Address)]) -> ChainSpec {
+    let wei = U256::from(args.balance) * U256::from(10u64).pow(U256::from(18));
+    let alloc: BTreeMap<Address, GenesisAccount> = accounts
+        .iter()
+        .map(|(_, a)| {
+            (
+                *a,
+                GenesisAccount {
+                    balance: wei,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut spec = ChainSpec::dev(alloc, 0);
+    spec.gas_limit = args.gas_limit;
+    spec
+}
+
+pub fn run(args: DevArgs) -> anyhow::Result<()> {
+    crate::logging::init();
+    if let Some(t) = args.block_time {
+        anyhow::ensure!(
+            t.is_finite() && t >= 0.0,
+            "--block-time must be a non-negative number of seconds, got {t}"
+        );
+    }
+    let accounts = tally_crypto::mnemonic::dev_accounts(args.accounts);
+
+    let (datadir, _temp) = match &args.datadir {
+        Some(d) => (d.clone(), None),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("tally-dev-")
+                .tempdir()
+                .context("creating a temporary data directory")?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    std::fs::create_dir_all(&datadir)
+        .with_context(|| format!("creating data directory {}", datadir.display()))?;
+    // A dev chain keeps its spec beside the data, so a restart with other
+    // flags reopens the same chain instead of refusing a different genesis.
+    let spec_path = datadir.join("chain.toml");
+    let spec = if spec_path.exists() {
+        ChainSpec::load(&spec_path)?
+    } else {
+        let spec = dev_spec(&args, &accounts);
+        std::fs::write(&spec_path, spec.to_toml())
+            .with_context(|| format!("writing {}", spec_path.display()))?;
+        spec
+    };
+
+    let config = NodeConfig {
+        datadir: datadir.clone(),
+        spec: spec.clone(),
+        rpc_addr: SocketAddr::new(args.host, args.port),
+        beneficiary: Address::ZERO,
+        dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let node = Node::start(config).await?;
+        print_banner(
+            &node,
+            &spec,
+            &accounts,
+            &datadir,
+            _temp.is_some(),
+            args.block_time,
+        );
+        wait_for_shutdown().await;
+        eprintln!("shutting down...");
+        node.stop().await;
+        eprintln!("stopped cleanly");
+        drop(_temp);
+        anyhow::Ok(())
+    })
+}
+
+fn print_banner(
+    node: &Node,
+    spec: &ChainSpec,
+    accounts: &[(tally_crypto::SecretKey, Address)],
+    datadir: &std::path::Path,
+    temporary: bool,
+    block_time: Option<f64>,
+) {
+    let mut out = String::new();
+    out.push_str(&format!("Tally dev chain (chain id {})\n\n", spec.chain_id));
+    out.push_str("Accounts (test mnemonic \"test test test test test test test test test test test junk\"):\n");
+    for (i, (key, addr)) in accounts.iter().enumerate() {
+        let funded = spec.alloc.get(addr).map(|a| a.balance).unwrap_or_default();
+        let eth = funded / U256::from(10u64).pow(U256::from(18));
+        out.push_str(&format!(
+            "  ({i}) {addr} ({eth} ETH)\n      private key: 0x{}\n",
+            alloy_primitives::hex::encode(key.to_secret_bytes())
+        ));
+    }
+    out.push('\n');
+    if temporary {
+        out.push_str(&format!(
+            "Data directory: {} (temporary: removed on exit; use --datadir to keep the chain)\n",
+            datadir.display()
+        ));
+    } else {
+        out.push_str(&format!("Data directory: {}\n", datadir.display()));
+    }
+    match block_time {
+        Some(t) if t > 0.0 => out.push_str(&format!("Sealing a block every {t} s\n")),
+        _ => out.push_str("Sealing blocks as soon as transactions are pending\n"),
+    }
+    out.push_str(&format!("Genesis: {}\n", node.genesis().hash));
+    out.push_str(&format!(
+        "JSON-RPC (HTTP and WebSocket): http://{0}  ws://{0}\n",
+        node.rpc_addr()
+    ));
+    println!("{out}");
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -6,6 +6,7 @@
 mod bench;
 mod client;
 mod dev;
+mod logging;
 
 use clap::{Parser, Subcommand};
 

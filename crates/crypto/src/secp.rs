@@ -16,6 +16,8 @@ pub enum CryptoError {
     InvalidSignature(String),
     #[error("invalid secret key: {0}")]
     InvalidSecretKey(String),
+    #[error("invalid mnemonic: {0}")]
+    InvalidMnemonic(String),
 }
 
 /// The Ethereum address of a public key: the last 20 bytes of the Keccak-256

@@ -1,1 +1,38 @@
-//! tally-rpc
+//! Tally's Ethereum JSON-RPC server (HTTP and WebSocket on one port).
+//!
+//! The node implements [`Backend`] over its storage, state, executor and
+//! transaction pool and calls [`start`]; this crate turns the backend's
+//! coarse reads into the standard `eth_`/`net_`/`web3_` methods, shaped with
+//! `alloy-rpc-types-eth` so ethers, viem, web3.py and Hardhat parse them,
+//! plus `tally_nodeInfo`.
+//!
+//! - [`backend`]: the trait the node implements, and its error type.
+//! - `block_id`: tags / numbers / EIP-1898 objects → canonical numbers.
+//! - `convert`: Tally blocks, transactions, receipts → RPC objects.
+//! - `eth`, `misc`: the method handlers; `call` (eth_call, estimateGas),
+//!   `fees`, `logs` (bounded, bloom-skipping log scans), `filters`
+//!   (polling filters), `pubsub` (WebSocket subscriptions).
+//! - `server`: binding, limits, CORS, start/stop.
+
+pub mod api;
+pub mod backend;
+mod block_id;
+mod call;
+pub mod convert;
+mod cors;
+pub mod error;
+mod eth;
+mod fees;
+mod filters;
+mod logs;
+mod misc;
+mod pubsub;
+mod server;
+
+pub use api::NodeInfo;
+pub use backend::{
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, NewBlock, PendingTransaction,
+    SyncProgress,
+};
+pub use error::RpcError;
+pub use server::{rpc_module, start, RpcConfig, RpcServerHandle};

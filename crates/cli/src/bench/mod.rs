@@ -1,8 +1,152 @@
-//! `tally bench`: end-to-end load against any Ethereum JSON-RPC node.
+//! `tally bench`: end-to-end load against any Ethereum JSON-RPC node (Tally,
+//! Hardhat, Anvil, ...).
+//!
+//! 1. Setup, untimed ([`setup`]): fresh sender keys are funded by account 0
+//!    of the test mnemonic; token workloads deploy TestToken and share it out.
+//! 2. Pre-signing, untimed ([`plan`]): every transaction is built with fixed
+//!    gas and signed in parallel, so the timed phase measures the node only.
+//! 3. Timed phase ([`load`]): JSON-RPC batches of eth_sendRawTransaction,
+//!    several in flight, while a tracker follows new blocks for inclusion.
+//! 4. Receipts of all included transactions are checked for status 1, and
+//!    [`report`] reduces the outcomes to rates and latency percentiles.
 
-#[derive(clap::Args)]
-pub struct BenchArgs {}
+mod load;
+mod plan;
+mod report;
+mod rpc;
+mod setup;
 
-pub fn run(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use self::plan::{Kind, Plan};
+use self::report::{Report, RunInfo};
+use self::rpc::Rpc;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// JSON-RPC endpoint of the node under test.
+    #[arg(long, default_value = "http://127.0.0.1:8545", env = "TALLY_RPC")]
+    pub rpc: String,
+    /// Number of transactions in the timed phase.
+    #[arg(long, default_value_t = 10_000)]
+    pub txs: usize,
+    /// Number of fresh sender accounts the transactions are spread over.
+    #[arg(long, default_value_t = 200)]
+    pub senders: usize,
+    /// What the transactions do.
+    #[arg(long, value_enum, default_value_t = Kind::Transfer)]
+    pub kind: Kind,
+    /// Transactions per JSON-RPC batch request.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Batch requests in flight at once. A sender's next nonce is sent only
+    /// after the batch with its previous one was answered, so fewer than
+    /// batch x concurrency senders also limit how many are in flight.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Print the result as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to wait for setup, and for inclusion in the timed phase.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    for (name, value) in [
+        ("--txs", args.txs),
+        ("--senders", args.senders),
+        ("--batch", args.batch),
+        ("--concurrency", args.concurrency),
+    ] {
+        if value == 0 {
+            bail!("{name} must be at least 1");
+        }
+    }
+    if args.timeout == 0 {
+        bail!("--timeout must be at least 1 second");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(bench(&args))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    if report.included == 0 {
+        bail!("no transaction was included; see the rejections above");
+    }
+    Ok(())
+}
+
+async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
+    let timeout = Duration::from_secs(args.timeout);
+    let rpc = Rpc::new(&args.rpc, timeout)?;
+    // More senders than transactions would only cost setup time.
+    let senders = args.senders.min(args.txs);
+
+    let progress = MultiProgress::new();
+    let spinner = progress.add(ProgressBar::new_spinner());
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    spinner.set_message(format!("setup: funding {senders} senders"));
+    let prepared = setup::prepare(&rpc, args.kind, args.txs, senders, timeout).await?;
+
+    spinner.set_message(format!("signing {} transactions", args.txs));
+    let plan = Plan {
+        chain_id: prepared.chain_id,
+        fees: prepared.fees,
+        kind: args.kind,
+        token: prepared.token,
+        txs: args.txs,
+    };
+    let keys = prepared.keys;
+    let txs = tokio::task::spawn_blocking(move || plan::presign(&plan, &keys))
+        .await
+        .context("signing thread crashed")??;
+    spinner.finish_and_clear();
+
+    let submit_bar = progress.add(bar(txs.len(), "submitted"));
+    let include_bar = progress.add(bar(txs.len(), "included "));
+    let config = load::LoadConfig {
+        batch: args.batch,
+        concurrency: args.concurrency,
+        senders,
+        timeout,
+    };
+    let mut result = load::run(&rpc, &txs, config, &submit_bar, &include_bar).await?;
+    load::check_receipts(
+        &rpc,
+        &txs,
+        &mut result.outcomes,
+        args.batch,
+        args.concurrency,
+    )
+    .await
+    .context("checking receipts")?;
+
+    let run = RunInfo {
+        rpc: args.rpc.clone(),
+        chain_id: prepared.chain_id,
+        kind: args.kind.name().to_string(),
+        txs: args.txs,
+        senders,
+        batch: args.batch,
+        concurrency: args.concurrency,
+    };
+    Ok(Report::new(run, &result.outcomes, result.submit_window))
+}
+
+fn bar(len: usize, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    let template = format!("{label} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

@@ -1,6 +1,79 @@
+//! `tally account balance|nonce`.
+
+use alloy_primitives::U256;
+use anyhow::anyhow;
+use serde_json::Value;
+
+use super::{
+    parse::{format_ether, parse_address, parse_block, quantity},
+    rpc::{Rpc, RpcArgs},
+};
+
 #[derive(clap::Subcommand)]
-pub enum AccountCommand {}
+pub enum AccountCommand {
+    /// Show an account's balance.
+    Balance {
+        address: String,
+        /// Block number, hash, or tag (latest, pending, safe, finalized).
+        #[arg(long, default_value = "latest")]
+        block: String,
+        /// Print only the balance in wei.
+        #[arg(long)]
+        wei: bool,
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Show an account's nonce (the number of transactions it has sent).
+    Nonce {
+        address: String,
+        #[arg(long, default_value = "latest")]
+        block: String,
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+}
 
 pub fn run(cmd: AccountCommand) -> anyhow::Result<()> {
-    match cmd {}
+    match cmd {
+        AccountCommand::Balance {
+            address,
+            block,
+            wei,
+            rpc,
+        } => {
+            let address = parse_address(&address)?;
+            let block = parse_block(&block)?;
+            let rpc = Rpc::connect(&rpc)?;
+            let answer: Value = rpc.call(
+                "eth_getBalance",
+                vec![Value::String(address.to_string()), block.to_param()],
+            )?;
+            let balance = hex_answer(&answer, "eth_getBalance")?;
+            if wei {
+                println!("{balance}");
+            } else {
+                println!("{} ({balance} wei)", format_ether(balance));
+            }
+            Ok(())
+        }
+        AccountCommand::Nonce {
+            address,
+            block,
+            rpc,
+        } => {
+            let address = parse_address(&address)?;
+            let block = parse_block(&block)?;
+            let rpc = Rpc::connect(&rpc)?;
+            let answer: Value = rpc.call(
+                "eth_getTransactionCount",
+                vec![Value::String(address.to_string()), block.to_param()],
+            )?;
+            println!("{}", hex_answer(&answer, "eth_getTransactionCount")?);
+            Ok(())
+        }
+    }
+}
+
+fn hex_answer(value: &Value, method: &str) -> anyhow::Result<U256> {
+    quantity(value).ok_or_else(|| anyhow!("{method} answered {value}, expected a hex quantity"))
 }

@@ -1,0 +1,310 @@
+//! The RPC server's view of the node.
+
+use crate::{
+    adapters::{ExecState, PoolState},
+    chain::Chain,
+    driver::ChainMsg,
+    metrics::add,
+};
+use std::{
+    sync::{atomic::Ordering, mpsc::SyncSender, Arc},
+    time::Instant,
+};
+use tally_executor::{BlockEnv, ExecError};
+use tally_primitives::{
+    Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
+};
+use tally_rpc::{
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, NewBlock, PendingTransaction,
+    SyncProgress,
+};
+use tally_state::StateError;
+use tokio::sync::broadcast;
+
+pub(crate) struct NodeBackend {
+    pub chain: Chain,
+    pub engine_name: String,
+    pub chain_tx: SyncSender<ChainMsg>,
+    pub pending_txs: broadcast::Sender<B256>,
+}
+
+fn internal(e: StateError) -> BackendError {
+    BackendError::Internal(e.to_string())
+}
+
+/// geth's wording, which wallets and libraries match on.
+fn exec_message(reason: &str) -> String {
+    if reason.contains("lack of funds") {
+        format!("insufficient funds for gas * price + value: {reason}")
+    } else {
+        reason.to_string()
+    }
+}
+
+impl NodeBackend {
+    fn state(&self, number: u64) -> Result<tally_state::StateSnapshot, BackendError> {
+        self.chain.db.state_at(number).map_err(|e| match e {
+            StateError::AboveHead { .. } | StateError::MissingBlock(_) => {
+                BackendError::NotFound(e.to_string())
+            }
+            other => internal(other),
+        })
+    }
+}
+
+impl Backend for NodeBackend {
+    fn chain_id(&self) -> u64 {
+        self.chain.spec.chain_id
+    }
+
+    fn client_version(&self) -> String {
+        format!(
+            "tally/v{}/{}-{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )
+    }
+
+    fn engine_name(&self) -> String {
+        self.engine_name.clone()
+    }
+
+    fn head(&self) -> SealedHeader {
+        self.chain.head.read().clone()
+    }
+
+    fn safe_number(&self) -> u64 {
+        *self.chain.finalized.read()
+    }
+
+    fn finalized_number(&self) -> u64 {
+        *self.chain.finalized.read()
+    }
+
+    fn header_by_number(&self, number: u64) -> Result<Option<SealedHeader>, BackendError> {
+        self.chain.db.header_by_number(number).map_err(internal)
+    }
+
+    fn header_by_hash(&self, hash: B256) -> Result<Option<SealedHeader>, BackendError> {
+        self.chain.db.header_by_hash(hash).map_err(internal)
+    }
+
+    fn block_by_number(&self, number: u64) -> Result<Option<SealedBlock>, BackendError> {
+        self.chain.db.block_by_number(number).map_err(internal)
+    }
+
+    fn block_by_hash(&self, hash: B256) -> Result<Option<SealedBlock>, BackendError> {
+        self.chain.db.block_by_hash(hash).map_err(internal)
+    }
+
+    fn receipts(&self, block_hash: B256) -> Result<Option<Vec<Receipt>>, BackendError> {
+        self.chain.db.receipts(block_hash).map_err(internal)
+    }
+
+    fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, BackendError> {
+        self.chain.db.tx_location(tx_hash).map_err(internal)
+    }
+
+    fn pending_transaction(
+        &self,
+        tx_hash: B256,
+    ) -> Result<Option<PendingTransaction>, BackendError> {
+        Ok(self.chain.pool.get(&tx_hash).map(|p| PendingTransaction {
+            tx: (*p.tx).clone(),
+            sender: p.sender,
+        }))
+    }
+
+    fn pending_transaction_hashes(&self) -> Vec<B256> {
+        self.chain
+            .pool
+            .pending_transactions()
+            .iter()
+            .map(|p| p.hash)
+            .collect()
+    }
+
+    fn account(&self, address: Address, number: u64) -> Result<Option<Account>, BackendError> {
+        self.state(number)?.account(&address).map_err(internal)
+    }
+
+    fn storage(&self, address: Address, slot: B256, number: u64) -> Result<B256, BackendError> {
+        let value = self
+            .state(number)?
+            .storage(&address, &U256::from_be_bytes(slot.0))
+            .map_err(internal)?;
+        Ok(B256::from(value.to_be_bytes::<32>()))
+    }
+
+    fn code(&self, address: Address, number: u64) -> Result<Bytes, BackendError> {
+        let state = self.state(number)?;
+        let Some(account) = state.account(&address).map_err(internal)? else {
+            return Ok(Bytes::new());
+        };
+        Ok(state
+            .code(&account.code_hash)
+            .map_err(internal)?
+            .unwrap_or_default())
+    }
+
+    fn proof(
+        &self,
+        address: Address,
+        slots: Vec<B256>,
+        number: u64,
+    ) -> Result<serde_json::Value, BackendError> {
+        let proof = self
+            .chain
+            .db
+            .account_proof(address, &slots, number)
+            .map_err(|e| match e {
+                StateError::AboveHead { .. } | StateError::MissingBlock(_) => {
+                    BackendError::NotFound(e.to_string())
+                }
+                other => internal(other),
+            })?;
+        // The eth_getProof shape. Proofs are jmt proofs against the block's
+        // state root, one flat tree for accounts and storage (ADR 0001), so
+        // `storageHash` is that same root.
+        let account = proof.account.unwrap_or_default();
+        Ok(serde_json::json!({
+            "address": proof.address,
+            "accountProof": [proof.proof],
+            "balance": account.balance,
+            "codeHash": account.code_hash,
+            "nonce": format!("{:#x}", account.nonce),
+            "storageHash": proof.root,
+            "storageProof": proof.storage.iter().map(|s| serde_json::json!({
+                "key": s.slot,
+                "value": s.value,
+                "proof": [s.proof],
+            })).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn call(&self, request: &CallRequest, number: u64) -> Result<CallOutcome, BackendError> {
+        let header = self
+            .chain
+            .db
+            .header_by_number(number)
+            .map_err(internal)?
+            .ok_or_else(|| BackendError::NotFound(format!("block {number} not found")))?;
+        if let Some(gas) = request.gas {
+            if gas > self.chain.spec.gas_limit.saturating_mul(10) {
+                return Err(BackendError::InvalidParams(format!(
+                    "gas {gas} is far above the block gas limit {}",
+                    self.chain.spec.gas_limit
+                )));
+            }
+        }
+        let snapshot = self.state(number)?;
+        let source = ExecState {
+            snapshot: &snapshot,
+            db: &self.chain.db,
+        };
+        let env = BlockEnv {
+            chain_id: self.chain.spec.chain_id,
+            number: header.number,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee,
+            prevrandao: header.parent_hash,
+        };
+        let req = tally_executor::CallRequest {
+            from: request.from,
+            to: request.to,
+            gas: request.gas,
+            gas_price: request.gas_price,
+            max_fee_per_gas: request.max_fee_per_gas,
+            max_priority_fee_per_gas: request.max_priority_fee_per_gas,
+            value: request.value,
+            input: request.input.clone(),
+            nonce: request.nonce,
+            access_list: request.access_list.clone(),
+        };
+        let out = tally_executor::call(&source, &env, &req).map_err(|e| match e {
+            ExecError::InvalidTransaction { reason, .. } => BackendError::Execution {
+                message: exec_message(&reason),
+                data: None,
+            },
+            other => BackendError::Internal(other.to_string()),
+        })?;
+        let status = if out.success {
+            CallStatus::Success
+        } else if out.reverted {
+            CallStatus::Revert
+        } else {
+            CallStatus::Halt {
+                reason: out.halt_reason.unwrap_or_else(|| "halted".into()),
+            }
+        };
+        Ok(CallOutcome {
+            status,
+            gas_used: out.gas_used,
+            output: out.output,
+        })
+    }
+
+    fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError> {
+        let started = Instant::now();
+        let state = PoolState(self.chain.db.latest_state().map_err(internal)?);
+        let result = self.chain.pool.add_raw(&raw, &state);
+        add(&self.chain.metrics.pool_admit_ns, started.elapsed());
+        match result {
+            Ok(hash) => {
+                self.chain
+                    .metrics
+                    .pool_admitted
+                    .fetch_add(1, Ordering::Relaxed);
+                // A full channel already holds a wake-up for the chain thread.
+                let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
+                let _ = self.pending_txs.send(hash);
+                Ok(hash)
+            }
+            Err(e) => {
+                self.chain
+                    .metrics
+                    .pool_rejected
+                    .fetch_add(1, Ordering::Relaxed);
+                Err(BackendError::TxRejected(e.to_string()))
+            }
+        }
+    }
+
+    fn pending_nonce(&self, address: Address) -> Result<u64, BackendError> {
+        if let Some(n) = self.chain.pool.pending_nonce(&address) {
+            return Ok(n);
+        }
+        let state = self.chain.db.latest_state().map_err(internal)?;
+        Ok(state
+            .account(&address)
+            .map_err(internal)?
+            .map_or(0, |a| a.nonce))
+    }
+
+    fn peer_count(&self) -> usize {
+        0
+    }
+
+    fn syncing(&self) -> Option<SyncProgress> {
+        None
+    }
+
+    fn next_base_fee(&self) -> u64 {
+        self.chain.spec.base_fee
+    }
+
+    fn suggested_priority_fee(&self) -> u128 {
+        1_000_000_000
+    }
+
+    fn subscribe_new_blocks(&self) -> broadcast::Receiver<Arc<NewBlock>> {
+        self.chain.new_blocks.subscribe()
+    }
+
+    fn subscribe_pending_txs(&self) -> broadcast::Receiver<B256> {
+        self.pending_txs.subscribe()
+    }
+}

@@ -1,0 +1,184 @@
+//! Building, importing and committing blocks. Only the chain thread calls
+//! these, so blocks are committed one at a time and in order.
+
+use crate::{
+    adapters::{ExecState, PoolState},
+    metrics::{add, Metrics},
+    node::NodeError,
+};
+use parking_lot::RwLock;
+use std::{
+    sync::{atomic::Ordering, Arc},
+    time::Instant,
+};
+use tally_consensus::Engine;
+use tally_executor::{BlockBuilder, BlockEnv, ExecError};
+use tally_primitives::{
+    block::{receipts_root, transactions_root},
+    receipt::logs_bloom,
+    Address, Bytes, ChainSpec, Header, SealedBlock, SealedHeader, B256,
+};
+use tally_rpc::NewBlock;
+use tally_state::ChainDb;
+use tally_txpool::TxPool;
+use tokio::sync::broadcast;
+
+/// The parts of the node the block pipeline works on.
+#[derive(Clone)]
+pub(crate) struct Chain {
+    pub db: ChainDb,
+    pub pool: TxPool,
+    pub spec: Arc<ChainSpec>,
+    pub beneficiary: Address,
+    /// The canonical head, for readers that must not wait on the database.
+    pub head: Arc<RwLock<SealedHeader>>,
+    pub finalized: Arc<RwLock<u64>>,
+    pub new_blocks: broadcast::Sender<Arc<NewBlock>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Chain {
+    pub fn block_env(&self, parent: &SealedHeader, timestamp: u64) -> BlockEnv {
+        BlockEnv {
+            chain_id: self.spec.chain_id,
+            number: parent.number + 1,
+            timestamp,
+            beneficiary: self.beneficiary,
+            gas_limit: self.spec.gas_limit,
+            base_fee: self.spec.base_fee,
+            prevrandao: parent.hash,
+        }
+    }
+
+    /// Builds a block on the current head from the pool's best transactions,
+    /// has the engine seal it, and commits it.
+    pub fn build_block(
+        &self,
+        engine: &mut dyn Engine,
+        parent_hash: B256,
+        timestamp: u64,
+    ) -> Result<SealedBlock, NodeError> {
+        let parent = self.head.read().clone();
+        if parent.hash != parent_hash {
+            return Err(NodeError::Chain(format!(
+                "engine asked to build on {parent_hash}, but the head is {}",
+                parent.hash
+            )));
+        }
+        let started = Instant::now();
+        let candidates = self.pool.best_transactions(self.spec.gas_limit);
+        add(&self.metrics.select_ns, started.elapsed());
+
+        let snapshot = self.db.state_at(parent.number)?;
+        let source = ExecState {
+            snapshot: &snapshot,
+            db: &self.db,
+        };
+        let env = self.block_env(&parent, timestamp);
+        let exec_started = Instant::now();
+        let mut builder = BlockBuilder::new(&source, env.clone());
+        let mut txs = Vec::with_capacity(candidates.len());
+        let mut senders = Vec::with_capacity(candidates.len());
+        let mut invalid = Vec::new();
+        for ptx in &candidates {
+            if builder.gas_left() < 21_000 {
+                break;
+            }
+            match builder.execute(&ptx.tx, ptx.sender) {
+                Ok(_) => {
+                    txs.push((*ptx.tx).clone());
+                    senders.push(ptx.sender);
+                }
+                Err(ExecError::BlockGasExceeded { .. }) => continue,
+                Err(ExecError::InvalidTransaction { reason, .. }) => {
+                    tracing::debug!(tx = %ptx.hash, %reason, "dropping transaction that no longer executes");
+                    invalid.push(ptx.hash);
+                }
+                Err(e) => return Err(NodeError::Chain(format!("executing block: {e}"))),
+            }
+        }
+        let outcome = builder.finish();
+        add(&self.metrics.execute_ns, exec_started.elapsed());
+
+        let root_started = Instant::now();
+        let (state_root, prepared) = self
+            .db
+            .prepare_state_root(parent.number, &outcome.changes)?;
+        add(&self.metrics.state_root_ns, root_started.elapsed());
+
+        let header = Header {
+            parent_hash: parent.hash,
+            number: env.number,
+            timestamp,
+            beneficiary: env.beneficiary,
+            transactions_root: transactions_root(&txs),
+            receipts_root: receipts_root(&outcome.receipts),
+            state_root,
+            logs_bloom: logs_bloom(&outcome.receipts),
+            gas_limit: env.gas_limit,
+            gas_used: outcome.gas_used,
+            base_fee: env.base_fee,
+            extra_data: Bytes::new(),
+            seal: Bytes::new(),
+        };
+        let header = engine
+            .seal(header)
+            .map_err(|e| NodeError::Chain(format!("engine could not seal: {e}")))?;
+        let block = SealedBlock {
+            header: header.seal_slow(),
+            transactions: txs,
+            senders,
+        };
+
+        let commit_started = Instant::now();
+        self.db
+            .commit_block(&block, &outcome.receipts, &outcome.changes, prepared)?;
+        add(&self.metrics.commit_ns, commit_started.elapsed());
+
+        let post_started = Instant::now();
+        for hash in &invalid {
+            self.pool.remove(hash);
+        }
+        self.after_commit(&block, outcome.receipts)?;
+        add(&self.metrics.post_commit_ns, post_started.elapsed());
+        tracing::info!(
+            number = block.number(),
+            hash = %block.hash(),
+            txs = block.transactions.len(),
+            gas = block.header.gas_used,
+            ms = started.elapsed().as_millis() as u64,
+            "sealed block"
+        );
+        Ok(block)
+    }
+
+    /// Bookkeeping once a block is durable: head, pool, metrics, subscribers.
+    fn after_commit(
+        &self,
+        block: &SealedBlock,
+        receipts: Vec<tally_primitives::Receipt>,
+    ) -> Result<(), NodeError> {
+        *self.head.write() = block.header.clone();
+        let mined: Vec<(Address, u64)> = block
+            .transactions
+            .iter()
+            .zip(&block.senders)
+            .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
+            .collect();
+        let state = PoolState(self.db.latest_state()?);
+        self.pool.on_block_committed(&mined, &state);
+        self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .transactions
+            .fetch_add(block.transactions.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .gas
+            .fetch_add(block.header.gas_used, Ordering::Relaxed);
+        // No subscribers is fine: the send only fails when nobody listens.
+        let _ = self.new_blocks.send(Arc::new(NewBlock {
+            block: block.clone(),
+            receipts,
+        }));
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! The chain thread: owns the consensus engine, feeds it events and carries
+//! out its effects. Block building is CPU-bound and runs here, off the async
+//! runtime that serves RPC.
+
+use crate::chain::Chain;
+use std::{
+    collections::VecDeque,
+    sync::mpsc::{Receiver, RecvTimeoutError},
+    thread::JoinHandle,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tally_consensus::{Effect, Engine, Event, Millis};
+
+pub(crate) enum ChainMsg {
+    /// New transactions entered the pool.
+    TxsPending,
+    Shutdown,
+}
+
+fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn spawn(
+    chain: Chain,
+    engine: Box<dyn Engine>,
+    rx: Receiver<ChainMsg>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("tally-chain".into())
+        .spawn(move || run(chain, engine, rx))
+}
+
+fn head_event(chain: &Chain) -> Event {
+    let head = chain.head.read().clone();
+    Event::NewHead {
+        number: head.number,
+        hash: head.hash,
+        timestamp: head.timestamp,
+        now: now_ms(),
+    }
+}
+
+fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
+    let mut queue: VecDeque<Effect> = VecDeque::new();
+    queue.extend(engine.handle(head_event(&chain)));
+    queue.extend(engine.handle(Event::Tick { now: now_ms() }));
+    queue.extend(engine.handle(Event::PendingTransactions {
+        count: chain.pool.pending_count(),
+        now: now_ms(),
+    }));
+    let mut wake: Option<Millis> = None;
+    loop {
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::BuildBlock { parent, timestamp } => {
+                    if let Err(e) = chain.build_block(engine.as_mut(), parent, timestamp) {
+                        tracing::error!("block production failed: {e}");
+                        // Do not spin on a persistent fault (e.g. a full disk).
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    queue.extend(engine.handle(Event::PendingTransactions {
+                        count: chain.pool.pending_count(),
+                        now: now_ms(),
+                    }));
+                    queue.extend(engine.handle(head_event(&chain)));
+                }
+                Effect::Finalize { number, .. } => {
+                    let mut f = chain.finalized.write();
+                    *f = (*f).max(number);
+                }
+                Effect::WakeAt(at) => wake = Some(wake.map_or(at, |w| w.min(at))),
+                // No peers yet: the network layer will carry these.
+                Effect::Broadcast(_) => {}
+            }
+        }
+        let timeout = wake.map_or(Duration::from_secs(1), |at| {
+            Duration::from_millis(at.saturating_sub(now_ms()))
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(ChainMsg::TxsPending) => {
+                // Coalesce a burst of notifications into one event.
+                loop {
+                    match rx.try_recv() {
+                        Ok(ChainMsg::TxsPending) => continue,
+                        Ok(ChainMsg::Shutdown) => return,
+                        Err(_) => break,
+                    }
+                }
+                queue.extend(engine.handle(Event::PendingTransactions {
+                    count: chain.pool.pending_count(),
+                    now: now_ms(),
+                }));
+            }
+            Ok(ChainMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {
+                let now = now_ms();
+                if wake.is_some_and(|w| now >= w) {
+                    wake = None;
+                    queue.extend(engine.handle(Event::Tick { now }));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Where the node's time goes: cumulative timings of the block pipeline
+//! stages, for `tally bench` reports and the `/metrics` endpoint.
+
+use serde::Serialize;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+/// Cumulative counters; cheap to update from any thread.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub blocks: AtomicU64,
+    pub transactions: AtomicU64,
+    pub gas: AtomicU64,
+    /// Sender recovery and validation of transactions entering the pool.
+    pub pool_admit_ns: AtomicU64,
+    pub pool_admitted: AtomicU64,
+    pub pool_rejected: AtomicU64,
+    /// Choosing transactions from the pool for a block.
+    pub select_ns: AtomicU64,
+    pub execute_ns: AtomicU64,
+    pub state_root_ns: AtomicU64,
+    pub commit_ns: AtomicU64,
+    /// Pool maintenance and subscriber notification after commit.
+    pub post_commit_ns: AtomicU64,
+}
+
+/// A copy of [`Metrics`] at one moment, in milliseconds.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSnapshot {
+    pub blocks: u64,
+    pub transactions: u64,
+    pub gas: u64,
+    pub pool_admitted: u64,
+    pub pool_rejected: u64,
+    pub pool_admit_ms: f64,
+    pub select_ms: f64,
+    pub execute_ms: f64,
+    pub state_root_ms: f64,
+    pub commit_ms: f64,
+    pub post_commit_ms: f64,
+}
+
+pub(crate) fn add(counter: &AtomicU64, d: Duration) {
+    counter.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+}
+
+fn ms(c: &AtomicU64) -> f64 {
+    c.load(Ordering::Relaxed) as f64 / 1e6
+}
+
+impl Metrics {
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            blocks: self.blocks.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            gas: self.gas.load(Ordering::Relaxed),
+            pool_admitted: self.pool_admitted.load(Ordering::Relaxed),
+            pool_rejected: self.pool_rejected.load(Ordering::Relaxed),
+            pool_admit_ms: ms(&self.pool_admit_ns),
+            select_ms: ms(&self.select_ns),
+            execute_ms: ms(&self.execute_ns),
+            state_root_ms: ms(&self.state_root_ns),
+            commit_ms: ms(&self.commit_ns),
+            post_commit_ms: ms(&self.post_commit_ns),
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn prometheus(&self) -> String {
+        let s = self.snapshot();
+        let mut out = String::new();
+        let mut line = |name: &str, help: &str, kind: &str, v: f64| {
+            out.push_str(&format!(
+                "# HELP tally_{name} {help}\n# TYPE tally_{name} {kind}\ntally_{name} {v}\n"
+            ));
+        };
+        line(
+            "blocks_total",
+            "Blocks produced or imported.",
+            "counter",
+            s.blocks as f64,
+        );
+        line(
+            "transactions_total",
+            "Transactions in committed blocks.",
+            "counter",
+            s.transactions as f64,
+        );
+        line(
+            "gas_total",
+            "Gas used by committed blocks.",
+            "counter",
+            s.gas as f64,
+        );
+        line(
+            "pool_admitted_total",
+            "Transactions accepted into the pool.",
+            "counter",
+            s.pool_admitted as f64,
+        );
+        line(
+            "pool_rejected_total",
+            "Transactions the pool refused.",
+            "counter",
+            s.pool_rejected as f64,
+        );
+        line(
+            "pool_admit_seconds_total",
+            "Time decoding, recovering and validating pool transactions.",
+            "counter",
+            s.pool_admit_ms / 1e3,
+        );
+        line(
+            "execute_seconds_total",
+            "Time executing blocks.",
+            "counter",
+            s.execute_ms / 1e3,
+        );
+        line(
+            "state_root_seconds_total",
+            "Time computing state roots.",
+            "counter",
+            s.state_root_ms / 1e3,
+        );
+        line(
+            "commit_seconds_total",
+            "Time committing blocks to disk.",
+            "counter",
+            s.commit_ms / 1e3,
+        );
+        out
+    }
+}

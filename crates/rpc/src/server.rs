@@ -1,0 +1,165 @@
+//! Starting and stopping the server: HTTP and WebSocket share one port
+//! (jsonrpsee upgrades a connection to WebSocket when asked).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jsonrpsee::core::traits::IdProvider;
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::SubscriptionId;
+use jsonrpsee::RpcModule;
+
+use crate::api::{EthApiServer, NetApiServer, TallyApiServer, Web3ApiServer};
+use crate::backend::Backend;
+use crate::error::RpcError;
+use crate::eth::EthRpc;
+use crate::logs::LogLimits;
+use crate::misc::MiscRpc;
+
+/// Server settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcConfig {
+    /// Where to listen; port 0 picks a free port (see
+    /// [`RpcServerHandle::local_addr`]).
+    pub addr: SocketAddr,
+    /// Most simultaneous HTTP and WebSocket connections.
+    pub max_connections: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_request_body_bytes: u32,
+    /// Largest response body sent, in bytes.
+    pub max_response_body_bytes: u32,
+    /// Most calls in one batch request.
+    pub max_batch_len: u32,
+    /// Most blocks one `eth_getLogs` range may span.
+    pub max_block_range: u64,
+    /// Most logs one `eth_getLogs` may return.
+    pub max_logs: usize,
+    /// Origins browsers may call from (`["*"]` for any); empty disables
+    /// CORS headers.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
+            max_connections: 100,
+            max_request_body_bytes: 10 * 1024 * 1024,
+            max_response_body_bytes: 50 * 1024 * 1024,
+            max_batch_len: 1_000,
+            max_block_range: 10_000,
+            max_logs: 10_000,
+            cors_origins: vec!["*".to_string()],
+        }
+    }
+}
+
+/// A running server. Dropping the handle does not stop it; call
+/// [`RpcServerHandle::stop`].
+#[derive(Debug, Clone)]
+pub struct RpcServerHandle {
+    local_addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RpcServerHandle {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.local_addr)
+    }
+
+    /// Asks the server to stop; open connections are closed.
+    pub fn stop(&self) {
+        // Stopping twice is harmless: the error only says it already stopped.
+        let _ = self.handle.stop();
+    }
+
+    /// Resolves once the server has stopped.
+    pub async fn stopped(self) {
+        self.handle.stopped().await
+    }
+}
+
+/// All methods, ready to serve (also usable in-process without a socket).
+pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()> {
+    let limits = LogLimits {
+        max_block_range: config.max_block_range.max(1),
+        max_logs: config.max_logs,
+    };
+    let eth = EthRpc::new(backend.clone(), limits);
+    let misc = MiscRpc { backend };
+    let mut module = RpcModule::new(());
+    // Method names are unique across namespaces by construction, so merging
+    // cannot fail; should it ever, the duplicate is logged and skipped.
+    for other in [
+        eth.into_rpc().remove_context(),
+        Web3ApiServer::into_rpc(misc.clone()).remove_context(),
+        NetApiServer::into_rpc(misc.clone()).remove_context(),
+        TallyApiServer::into_rpc(misc).remove_context(),
+    ] {
+        if let Err(e) = module.merge(other) {
+            tracing::error!(error = %e, "duplicate RPC method name");
+        }
+    }
+    module
+}
+
+/// Binds `config.addr` and serves the Ethereum JSON-RPC API over HTTP and
+/// WebSocket until stopped.
+pub async fn start(
+    config: RpcConfig,
+    backend: Arc<dyn Backend>,
+) -> Result<RpcServerHandle, RpcError> {
+    let module = rpc_module(&config, backend);
+    let server_config = ServerConfig::builder()
+        .max_connections(config.max_connections)
+        .max_request_body_size(config.max_request_body_bytes)
+        .max_response_body_size(config.max_response_body_bytes)
+        .set_id_provider(HexIdProvider)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        .build();
+    let addr = config.addr;
+    let bind_err = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            RpcError::AddrInUse { addr }
+        } else {
+            RpcError::Bind { addr, source }
+        }
+    };
+    let cors = crate::cors::CorsLayer::new(&config.cors_origins)?;
+    let server = Server::builder()
+        .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .build(addr)
+        .await
+        .map_err(bind_err)?;
+    let local_addr = server.local_addr().map_err(bind_err)?;
+    let handle = server.start(module);
+    tracing::info!(%local_addr, "JSON-RPC server listening (HTTP and WebSocket)");
+    Ok(RpcServerHandle { local_addr, handle })
+}
+
+/// A fresh random id in Ethereum's `0x…` hex form, for subscriptions and
+/// polling filters.
+pub fn random_hex_id() -> String {
+    format!("{:#x}", rand::random::<u128>() | 1)
+}
+
+/// Subscription ids as geth makes them (hex strings), which some clients
+/// expect rather than JSON numbers.
+#[derive(Debug, Clone, Copy)]
+struct HexIdProvider;
+
+impl IdProvider for HexIdProvider {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        SubscriptionId::Str(random_hex_id().into())
+    }
+}

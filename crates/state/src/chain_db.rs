@@ -1,0 +1,233 @@
+//! The [`ChainDb`] handle: opening, genesis, block and state reads.
+
+use crate::{commit, StateError, StateSnapshot};
+use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256};
+use parking_lot::{Mutex, RwLock};
+use std::{path::Path, sync::Arc};
+use tally_primitives::{
+    block::{receipts_root, transactions_root},
+    Account, ChainSpec, Header, Receipt, SealedBlock, SealedHeader, StateChanges, StorageChanges,
+    TxLocation, EMPTY_CODE_HASH,
+};
+use tally_storage::{
+    blocks::{self, BlockReader},
+    schema::META_GENESIS_SPEC,
+    Store,
+};
+
+/// The chain database: blocks, receipts, world state, history and the state
+/// tree, in one redb file. Cheap to clone; all clones share the file.
+#[derive(Clone)]
+pub struct ChainDb {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    /// The latest committed header, `None` before genesis.
+    pub(crate) head: RwLock<Option<SealedHeader>>,
+    /// Serialises commits and unwinds, so the head checks and the head cache
+    /// agree with what each write transaction sees.
+    pub(crate) write_lock: Mutex<()>,
+}
+
+impl ChainDb {
+    /// Creates or opens the database file at `path` (e.g. `datadir/chain.redb`).
+    pub fn open(path: &Path) -> Result<ChainDb, StateError> {
+        let store = Store::open(path)?;
+        let head = {
+            let txn = store.begin_read()?;
+            let reader = BlockReader::new(&txn);
+            match reader.head_number()? {
+                Some(n) => Some(reader.header(n)?.ok_or(StateError::MissingBlock(n))?),
+                None => None,
+            }
+        };
+        Ok(ChainDb {
+            inner: Arc::new(Inner {
+                store,
+                head: RwLock::new(head),
+                write_lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.inner.store.path()
+    }
+
+    pub(crate) fn not_initialized(&self) -> StateError {
+        StateError::NotInitialized {
+            path: self.path().to_path_buf(),
+        }
+    }
+
+    /// On an empty database writes the genesis state from `spec.alloc` and
+    /// block 0; otherwise returns the stored genesis, provided it was made
+    /// from the same spec.
+    pub fn init_genesis(&self, spec: &ChainSpec) -> Result<SealedHeader, StateError> {
+        let _w = self.inner.write_lock.lock();
+        let given = spec.hash();
+        {
+            let txn = self.inner.store.begin_read()?;
+            let reader = BlockReader::new(&txn);
+            if reader.head_number()?.is_some() {
+                let stored = reader
+                    .meta(META_GENESIS_SPEC)?
+                    .filter(|v| v.len() == 32)
+                    .map(|v| B256::from_slice(&v))
+                    .unwrap_or_default();
+                if stored != given {
+                    return Err(StateError::SpecMismatch {
+                        path: self.path().to_path_buf(),
+                        stored,
+                        given,
+                    });
+                }
+                return reader.header(0)?.ok_or(StateError::MissingBlock(0));
+            }
+        }
+        let changes = genesis_changes(spec);
+        let prepared = commit::prepare(self, None, &changes)?;
+        let header = Header {
+            parent_hash: B256::ZERO,
+            number: 0,
+            timestamp: spec.timestamp,
+            beneficiary: Address::ZERO,
+            transactions_root: transactions_root(&[]),
+            receipts_root: receipts_root(&[]),
+            state_root: prepared.root,
+            logs_bloom: Bloom::ZERO,
+            gas_limit: spec.gas_limit,
+            gas_used: 0,
+            base_fee: spec.base_fee,
+            extra_data: Bytes::copy_from_slice(given.as_slice()),
+            seal: Bytes::new(),
+        }
+        .seal_slow();
+        let block = SealedBlock {
+            header: header.clone(),
+            transactions: vec![],
+            senders: vec![],
+        };
+        let txn = self.inner.store.begin_write()?;
+        blocks::insert_block(&txn, &block, &[])?;
+        commit::write_state(&txn, 0, &changes, false)?;
+        commit::write_nodes(&txn, &prepared.nodes)?;
+        txn.open_table(tally_storage::schema::META)?
+            .insert(META_GENESIS_SPEC, given.as_slice())?;
+        blocks::set_head(&txn, 0)?;
+        txn.commit()?;
+        *self.inner.head.write() = Some(header.clone());
+        Ok(header)
+    }
+
+    /// The latest committed block.
+    pub fn head(&self) -> Result<SealedHeader, StateError> {
+        self.inner
+            .head
+            .read()
+            .clone()
+            .ok_or_else(|| self.not_initialized())
+    }
+
+    pub fn header_by_number(&self, n: u64) -> Result<Option<SealedHeader>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(BlockReader::new(&txn).header(n)?)
+    }
+
+    pub fn header_by_hash(&self, h: B256) -> Result<Option<SealedHeader>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let reader = BlockReader::new(&txn);
+        match reader.number_of(&h)? {
+            Some(n) => Ok(reader.header(n)?),
+            None => Ok(None),
+        }
+    }
+
+    /// A canonical block with its senders.
+    pub fn block_by_number(&self, n: u64) -> Result<Option<SealedBlock>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(BlockReader::new(&txn).block(n)?)
+    }
+
+    pub fn block_by_hash(&self, h: B256) -> Result<Option<SealedBlock>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let reader = BlockReader::new(&txn);
+        match reader.number_of(&h)? {
+            Some(n) => Ok(reader.block(n)?),
+            None => Ok(None),
+        }
+    }
+
+    pub fn receipts(&self, block_hash: B256) -> Result<Option<Vec<Receipt>>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let reader = BlockReader::new(&txn);
+        match reader.number_of(&block_hash)? {
+            Some(n) => Ok(reader.receipts(n)?),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(BlockReader::new(&txn).tx_location(&tx_hash)?)
+    }
+
+    /// The state after block `number` (any kept block up to the head).
+    pub fn state_at(&self, number: u64) -> Result<StateSnapshot, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let head = BlockReader::new(&txn)
+            .head_number()?
+            .ok_or_else(|| self.not_initialized())?;
+        if number > head {
+            return Err(StateError::AboveHead {
+                requested: number,
+                head,
+            });
+        }
+        StateSnapshot::new(&txn, number, head)
+    }
+
+    /// The state after the head block.
+    pub fn latest_state(&self) -> Result<StateSnapshot, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let head = BlockReader::new(&txn)
+            .head_number()?
+            .ok_or_else(|| self.not_initialized())?;
+        StateSnapshot::new(&txn, head, head)
+    }
+}
+
+/// The chain spec's allocations as the changes of block 0.
+fn genesis_changes(spec: &ChainSpec) -> StateChanges {
+    let mut changes = StateChanges::default();
+    for (address, acc) in &spec.alloc {
+        let code_hash = match &acc.code {
+            Some(code) if !code.is_empty() => {
+                let h = keccak256(code);
+                changes.code.insert(h, code.clone());
+                h
+            }
+            _ => EMPTY_CODE_HASH,
+        };
+        changes.accounts.insert(
+            *address,
+            Some(Account {
+                nonce: acc.nonce,
+                balance: acc.balance,
+                code_hash,
+            }),
+        );
+        if !acc.storage.is_empty() {
+            changes.storage.insert(
+                *address,
+                StorageChanges {
+                    wiped: false,
+                    slots: acc.storage.iter().map(|(k, v)| (*k, *v)).collect(),
+                },
+            );
+        }
+    }
+    changes
+}

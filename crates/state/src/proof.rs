@@ -1,0 +1,141 @@
+//! Merkle proofs of accounts and storage slots against a state root
+//! (`eth_getProof`).
+//!
+//! Proofs are jmt `SparseMerkleProof<Sha256>`s serialised with borsh: the
+//! leaf (if any) on the key's path and the sibling hashes up to the root.
+//! A key that is absent is proven by the empty subtree or by the one other
+//! leaf that occupies its path.
+
+use crate::{
+    trie::{self, NodeReader},
+    ChainDb, StateError,
+};
+use alloy_primitives::{Address, Bytes, B256, U256};
+use jmt::{proof::SparseMerkleProof, KeyHash, OwnedValue, RootHash};
+use tally_primitives::Account;
+use tally_storage::schema::TRIE_NODES;
+
+type Proof = SparseMerkleProof<sha2::Sha256>;
+
+/// An account, some of its storage slots, and proofs of both against `root`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountProof {
+    pub address: Address,
+    /// `None`: the account does not exist, and `proof` shows it.
+    pub account: Option<Account>,
+    /// borsh-encoded jmt proof for `keccak256(address)`.
+    pub proof: Bytes,
+    pub storage: Vec<StorageProof>,
+    /// The state root the proofs were made against.
+    pub root: B256,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageProof {
+    pub slot: B256,
+    /// Zero: the slot is absent, and `proof` shows it.
+    pub value: U256,
+    /// borsh-encoded jmt proof for `keccak256(address ++ slot)`.
+    pub proof: Bytes,
+}
+
+impl AccountProof {
+    /// Checks the account and every slot (present or absent) against `state_root`.
+    pub fn verify(&self, state_root: &B256) -> Result<(), StateError> {
+        let root = RootHash(state_root.0);
+        check(
+            &self.proof,
+            root,
+            trie::account_key(&self.address),
+            trie::account_value(&self.account),
+            || format!("account {}", self.address),
+        )?;
+        for s in &self.storage {
+            let slot = U256::from_be_bytes(s.slot.0);
+            check(
+                &s.proof,
+                root,
+                trie::storage_key(&self.address, &slot),
+                trie::storage_value(&s.value),
+                || format!("slot {} of {}", s.slot, self.address),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check(
+    proof: &[u8],
+    root: RootHash,
+    key: KeyHash,
+    value: Option<OwnedValue>,
+    what: impl Fn() -> String,
+) -> Result<(), StateError> {
+    let invalid = |reason: String| StateError::InvalidProof {
+        what: what(),
+        reason,
+    };
+    let proof: Proof =
+        borsh::from_slice(proof).map_err(|e| invalid(format!("undecodable: {e}")))?;
+    proof
+        .verify(root, key, value)
+        .map_err(|e| invalid(format!("{e:#}")))
+}
+
+impl ChainDb {
+    /// The account `address` and `slots` after block `number`, with proofs
+    /// against that block's state root.
+    pub fn account_proof(
+        &self,
+        address: Address,
+        slots: &[B256],
+        number: u64,
+    ) -> Result<AccountProof, StateError> {
+        let state = self.state_at(number)?;
+        let root = self
+            .header_by_number(number)?
+            .ok_or(StateError::MissingBlock(number))?
+            .state_root;
+        let txn = self.inner.store.begin_read()?;
+        let mut reader = NodeReader::new(txn.open_table(TRIE_NODES)?);
+        let account = state.account(&address)?;
+        let key = trie::account_key(&address);
+        reader.with_value(key, trie::account_value(&account));
+        let mut storage = Vec::with_capacity(slots.len());
+        let mut keys = Vec::with_capacity(slots.len());
+        for s in slots {
+            let slot = U256::from_be_bytes(s.0);
+            let value = state.storage(&address, &slot)?;
+            let k = trie::storage_key(&address, &slot);
+            reader.with_value(k, trie::storage_value(&value));
+            keys.push(k);
+            storage.push((*s, value));
+        }
+        let tree = reader.tree();
+        let prove = |k: KeyHash| -> Result<Bytes, StateError> {
+            let (_, proof) = tree.get_with_proof(k, number).map_err(StateError::trie)?;
+            Ok(Bytes::from(
+                borsh::to_vec(&proof).map_err(StateError::trie)?,
+            ))
+        };
+        let proof = prove(key)?;
+        let storage = storage
+            .into_iter()
+            .zip(keys)
+            .map(|((slot, value), k)| {
+                Ok(StorageProof {
+                    slot,
+                    value,
+                    proof: prove(k)?,
+                })
+            })
+            .collect::<Result<_, StateError>>()?;
+        Ok(AccountProof {
+            address,
+            account,
+            proof,
+            storage,
+            root,
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! Pool limits and the view of chain state the pool validates against.
+
+use alloy_primitives::{Address, U256};
+
+/// Limits and chain parameters. Construct with [`PoolConfig::new`] and
+/// override fields, so new limits can be added without breaking callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub chain_id: u64,
+    /// A transaction with a larger gas limit could never be included.
+    pub block_gas_limit: u64,
+    /// The base fee of the next block (constant on Tally for now).
+    pub base_fee: u64,
+    /// Maximum number of transactions held (pending and queued together).
+    pub max_txs: usize,
+    /// Maximum number of transactions held per sender.
+    pub max_per_sender: usize,
+    /// Maximum size of one transaction's EIP-2718 encoding.
+    pub max_tx_bytes: usize,
+    /// How much (percent) a replacement must raise both fee cap and tip.
+    pub price_bump_percent: u64,
+}
+
+impl PoolConfig {
+    /// Defaults as in geth where it has one: 128 KiB transactions, 10% bump.
+    pub fn new(chain_id: u64, block_gas_limit: u64, base_fee: u64) -> PoolConfig {
+        PoolConfig {
+            chain_id,
+            block_gas_limit,
+            base_fee,
+            max_txs: 100_000,
+            max_per_sender: 1_000,
+            max_tx_bytes: 128 * 1024,
+            price_bump_percent: 10,
+        }
+    }
+}
+
+/// The latest state, as far as the pool needs it. The node implements it over
+/// its world state; tests implement it over a map.
+pub trait AccountReader {
+    /// The account's nonce and balance; an absent account is `(0, 0)`.
+    fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String>;
+}
+
+impl<T: AccountReader + ?Sized> AccountReader for &T {
+    fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String> {
+        (**self).nonce_and_balance(address)
+    }
+}

@@ -1,0 +1,401 @@
+//! The pool's data structure, without locking or IO.
+//!
+//! Transactions are kept per sender in nonce order. A sender's transactions
+//! from its account nonce up, without a gap and while its balance covers their
+//! summed cost, are *pending* (executable in the next block); the rest are
+//! *queued* until the gap fills or the balance allows. An eviction index keeps
+//! every transaction ordered by how little it is worth keeping (queued before
+//! pending, then by tip and fee cap, newest first on ties), so the pool stays
+//! bounded by dropping its least useful entry.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+
+use alloy_primitives::{Address, B256, U256};
+
+use crate::{PoolConfig, PoolError, PooledTx};
+
+/// Gas of the cheapest possible transaction: below this no more fit a block.
+const MIN_TX_GAS: u64 = 21_000;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    tx: PooledTx,
+    pending: bool,
+    /// Arrival order: older transactions win ties.
+    seq: u64,
+    /// Effective tip at the configured base fee.
+    tip: u128,
+}
+
+impl Entry {
+    fn evict_key(&self) -> EvictKey {
+        EvictKey {
+            pending: self.pending,
+            tip: self.tip,
+            fee_cap: self.tx.max_fee_per_gas,
+            newest_first: Reverse(self.seq),
+            hash: self.tx.hash,
+        }
+    }
+}
+
+/// Smallest key = first to evict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct EvictKey {
+    pending: bool,
+    tip: u128,
+    fee_cap: u128,
+    newest_first: Reverse<u64>,
+    hash: B256,
+}
+
+/// One sender's transactions and the account state they were checked against.
+#[derive(Debug, Default)]
+struct SenderTxs {
+    txs: BTreeMap<u64, Entry>,
+    state_nonce: u64,
+    balance: U256,
+    /// One past the last pending nonce; equals `state_nonce` if none is pending.
+    pending_end: u64,
+    /// Summed cost of all `txs`, for the balance check of a new one.
+    total_cost: U256,
+}
+
+/// Indexes over all senders, kept apart from `senders` so both can be
+/// borrowed mutably at once.
+#[derive(Debug, Default)]
+struct Index {
+    by_hash: HashMap<B256, (Address, u64)>,
+    eviction: BTreeSet<EvictKey>,
+    pending: usize,
+}
+
+impl Index {
+    fn add(&mut self, sender: Address, entry: &Entry) {
+        self.by_hash.insert(entry.tx.hash, (sender, entry.tx.nonce));
+        self.eviction.insert(entry.evict_key());
+        if entry.pending {
+            self.pending += 1;
+        }
+    }
+
+    fn remove(&mut self, entry: &Entry) {
+        self.by_hash.remove(&entry.tx.hash);
+        self.eviction.remove(&entry.evict_key());
+        if entry.pending {
+            self.pending -= 1;
+        }
+    }
+
+    fn set_pending(&mut self, entry: &mut Entry, pending: bool) {
+        if entry.pending == pending {
+            return;
+        }
+        self.eviction.remove(&entry.evict_key());
+        entry.pending = pending;
+        self.eviction.insert(entry.evict_key());
+        if pending {
+            self.pending += 1;
+        } else {
+            self.pending -= 1;
+        }
+    }
+}
+
+/// What an accepted insert did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Inserted {
+    pub replaced: Option<B256>,
+    pub evicted: Option<B256>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    senders: HashMap<Address, SenderTxs>,
+    index: Index,
+    next_seq: u64,
+}
+
+impl Store {
+    pub fn len(&self) -> usize {
+        self.index.by_hash.len()
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.index.pending
+    }
+
+    pub fn contains(&self, hash: &B256) -> bool {
+        self.index.by_hash.contains_key(hash)
+    }
+
+    pub fn get(&self, hash: &B256) -> Option<PooledTx> {
+        let (sender, nonce) = self.index.by_hash.get(hash)?;
+        let entry = self.senders.get(sender)?.txs.get(nonce)?;
+        Some(entry.tx.clone())
+    }
+
+    pub fn senders(&self) -> Vec<Address> {
+        self.senders.keys().copied().collect()
+    }
+
+    pub fn pending_nonce(&self, sender: &Address) -> Option<u64> {
+        let s = self.senders.get(sender)?;
+        (s.pending_end > s.state_nonce).then_some(s.pending_end)
+    }
+
+    /// Queued transactions, per sender in nonce order.
+    pub fn queued(&self) -> Vec<PooledTx> {
+        self.senders
+            .values()
+            .flat_map(|s| s.txs.values().filter(|e| !e.pending).map(|e| e.tx.clone()))
+            .collect()
+    }
+
+    /// Validates `tx` against the sender's fresh account state and the pool's
+    /// limits, and inserts it.
+    pub fn insert(
+        &mut self,
+        tx: PooledTx,
+        state_nonce: u64,
+        balance: U256,
+        config: &PoolConfig,
+    ) -> Result<Inserted, PoolError> {
+        if self.contains(&tx.hash) {
+            return Err(PoolError::AlreadyKnown);
+        }
+        if tx.nonce < state_nonce {
+            return Err(PoolError::NonceTooLow {
+                address: tx.sender,
+                tx_nonce: tx.nonce,
+                state_nonce,
+            });
+        }
+        let sender = tx.sender;
+        if let Some(s) = self.senders.get_mut(&sender) {
+            // The caller read state just now; it may be newer than the last
+            // block the pool was told about.
+            s.state_nonce = state_nonce;
+            s.balance = balance;
+            self.settle(&sender);
+        }
+
+        let existing = self.senders.get(&sender);
+        let old = existing.and_then(|s| s.txs.get(&tx.nonce));
+        if let Some(old) = old {
+            check_replacement(&old.tx, &tx, config.price_bump_percent)?;
+        } else if let Some(s) = existing {
+            if s.txs.len() >= config.max_per_sender {
+                return Err(PoolError::AccountLimitExceeded {
+                    address: sender,
+                    limit: config.max_per_sender,
+                });
+            }
+        }
+        let pooled_cost = existing.map_or(U256::ZERO, |s| {
+            s.total_cost - old.map_or(U256::ZERO, |o| o.tx.cost)
+        });
+        if pooled_cost.saturating_add(tx.cost) > balance {
+            return Err(PoolError::InsufficientFunds {
+                address: sender,
+                balance,
+                pooled_cost,
+                tx_cost: tx.cost,
+            });
+        }
+        let replaced = old.map(|o| o.tx.hash);
+        let pending_end = existing.map_or(state_nonce, |s| s.pending_end);
+        let tip = tx.effective_tip(config.base_fee);
+
+        let mut evicted = None;
+        if replaced.is_none() && self.len() >= config.max_txs {
+            let would_be_pending = tx.nonce == pending_end;
+            let victim = self.eviction_victim(&sender).ok_or(PoolError::PoolFull {
+                capacity: config.max_txs,
+                min_tip: 0,
+            })?;
+            if (would_be_pending, tip, tx.max_fee_per_gas)
+                <= (victim.pending, victim.tip, victim.fee_cap)
+            {
+                return Err(PoolError::PoolFull {
+                    capacity: config.max_txs,
+                    min_tip: victim.tip,
+                });
+            }
+            evicted = self.remove_by_hash(&victim.hash);
+        }
+
+        let s = self.senders.entry(sender).or_insert_with(|| SenderTxs {
+            state_nonce,
+            balance,
+            pending_end: state_nonce,
+            ..SenderTxs::default()
+        });
+        if let Some(old) = s.txs.remove(&tx.nonce) {
+            s.total_cost -= old.tx.cost;
+            self.index.remove(&old);
+        }
+        let entry = Entry {
+            pending: false,
+            seq: self.next_seq,
+            tip,
+            tx,
+        };
+        self.next_seq += 1;
+        s.total_cost = s.total_cost.saturating_add(entry.tx.cost);
+        self.index.add(sender, &entry);
+        s.txs.insert(entry.tx.nonce, entry);
+        self.settle(&sender);
+        Ok(Inserted { replaced, evicted })
+    }
+
+    /// The cheapest transaction of another sender (evicting one of the
+    /// inserting sender's own could open a gap before the new one).
+    fn eviction_victim(&self, sender: &Address) -> Option<EvictKey> {
+        self.index
+            .eviction
+            .iter()
+            .find(|k| {
+                self.index
+                    .by_hash
+                    .get(&k.hash)
+                    .is_some_and(|(a, _)| a != sender)
+            })
+            .copied()
+    }
+
+    /// Removes one transaction and re-sorts its sender; returns its hash.
+    pub fn remove_by_hash(&mut self, hash: &B256) -> Option<B256> {
+        let (sender, nonce) = *self.index.by_hash.get(hash)?;
+        self.remove_nonce(&sender, nonce);
+        self.settle(&sender);
+        Some(*hash)
+    }
+
+    fn remove_nonce(&mut self, sender: &Address, nonce: u64) -> Option<Entry> {
+        let s = self.senders.get_mut(sender)?;
+        let entry = s.txs.remove(&nonce)?;
+        s.total_cost -= entry.tx.cost;
+        self.index.remove(&entry);
+        Some(entry)
+    }
+
+    /// Forgets the transaction a block included at `(sender, nonce)` and
+    /// moves the sender's known nonce past it.
+    pub fn remove_mined(&mut self, sender: &Address, nonce: u64) {
+        self.remove_nonce(sender, nonce);
+        if let Some(s) = self.senders.get_mut(sender) {
+            s.state_nonce = s.state_nonce.max(nonce.saturating_add(1));
+        }
+        self.settle(sender);
+    }
+
+    /// Applies fresh account state to a sender's transactions.
+    pub fn update_account(&mut self, sender: &Address, nonce: u64, balance: U256) {
+        if let Some(s) = self.senders.get_mut(sender) {
+            s.state_nonce = nonce;
+            s.balance = balance;
+            self.settle(sender);
+        }
+    }
+
+    /// Drops a sender's stale and unaffordable transactions and recomputes
+    /// which of the rest are pending. Returns how many were dropped.
+    fn settle(&mut self, sender: &Address) -> usize {
+        let Some(s) = self.senders.get_mut(sender) else {
+            return 0;
+        };
+        // Below the account nonce: already executed (by us or by a block from
+        // elsewhere). Costing more than the whole balance: can never run
+        // until the balance rises, and would only hold a slot.
+        let doomed: Vec<u64> = s
+            .txs
+            .iter()
+            .filter(|(n, e)| **n < s.state_nonce || e.tx.cost > s.balance)
+            .map(|(n, _)| *n)
+            .collect();
+        for nonce in &doomed {
+            if let Some(entry) = s.txs.remove(nonce) {
+                s.total_cost -= entry.tx.cost;
+                self.index.remove(&entry);
+            }
+        }
+
+        let mut expected = s.state_nonce;
+        let mut spent = U256::ZERO;
+        let mut in_run = true;
+        for (nonce, entry) in s.txs.iter_mut() {
+            let after = spent.saturating_add(entry.tx.cost);
+            let pending = in_run && *nonce == expected && after <= s.balance;
+            if pending {
+                expected += 1;
+                spent = after;
+            } else {
+                in_run = false;
+            }
+            self.index.set_pending(entry, pending);
+        }
+        s.pending_end = expected;
+        if s.txs.is_empty() {
+            self.senders.remove(sender);
+        }
+        doomed.len()
+    }
+
+    /// Pending transactions for a block of at most `gas_limit` gas: each
+    /// sender's in nonce order, interleaved by effective tip (highest first,
+    /// older first on ties). A transaction that does not fit ends its sender's
+    /// run, since later nonces cannot be included without it.
+    pub fn best(&self, gas_limit: u64) -> Vec<PooledTx> {
+        let mut heap = BinaryHeap::new();
+        for (addr, s) in &self.senders {
+            if let Some(e) = s.txs.get(&s.state_nonce).filter(|e| e.pending) {
+                heap.push((e.tip, Reverse(e.seq), *addr, s.state_nonce));
+            }
+        }
+        let mut out = Vec::new();
+        let mut remaining = gas_limit;
+        while remaining >= MIN_TX_GAS {
+            let Some((_, _, addr, nonce)) = heap.pop() else {
+                break;
+            };
+            let Some(s) = self.senders.get(&addr) else {
+                continue;
+            };
+            let Some(entry) = s.txs.get(&nonce) else {
+                continue;
+            };
+            if entry.tx.gas_limit > remaining {
+                continue;
+            }
+            remaining -= entry.tx.gas_limit;
+            out.push(entry.tx.clone());
+            let next = nonce + 1;
+            if let Some(e) = s.txs.get(&next).filter(|e| e.pending) {
+                heap.push((e.tip, Reverse(e.seq), addr, next));
+            }
+        }
+        out
+    }
+}
+
+/// Geth's rule: both the fee cap and the tip must rise, each by at least
+/// `bump_percent`.
+fn check_replacement(old: &PooledTx, new: &PooledTx, bump_percent: u64) -> Result<(), PoolError> {
+    // Strictly higher even with a 0% bump, so a replacement always pays more.
+    let bump = |v: u128| {
+        let bumped = v.saturating_mul(100 + u128::from(bump_percent)) / 100;
+        bumped.max(v.saturating_add(1))
+    };
+    let min_fee = bump(old.max_fee_per_gas);
+    let min_tip = bump(old.max_priority_fee_per_gas);
+    if new.max_fee_per_gas < min_fee || new.max_priority_fee_per_gas < min_tip {
+        return Err(PoolError::ReplacementUnderpriced {
+            min_fee,
+            min_tip,
+            bump_percent,
+        });
+    }
+    Ok(())
+}
