@@ -182,3 +182,147 @@ impl Chain {
         Ok(())
     }
 }
+
+/// Why a block from outside (a peer, a file) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("block {number} has parent {parent}, but the head is {head}")]
+    NotOnHead {
+        number: u64,
+        parent: B256,
+        head: B256,
+    },
+    #[error(transparent)]
+    Seal(#[from] tally_consensus::SealError),
+    #[error("block {number}: transaction {index} has an invalid signature: {reason}")]
+    BadSignature {
+        number: u64,
+        index: usize,
+        reason: String,
+    },
+    #[error("block {number}: {source}")]
+    Execution { number: u64, source: ExecError },
+    #[error(
+        "block {number}: header {field} is {claimed}, but executing the block gives {computed}"
+    )]
+    Mismatch {
+        number: u64,
+        field: &'static str,
+        claimed: String,
+        computed: String,
+    },
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+impl Chain {
+    /// Verifies and commits a block produced elsewhere, exactly as a peer's
+    /// block must be checked: seal, signatures (recovered in parallel),
+    /// execution, and every root the header claims.
+    pub fn import_block(
+        &self,
+        engine: &dyn Engine,
+        block: tally_primitives::Block,
+    ) -> Result<SealedBlock, ImportError> {
+        let parent = self.head.read().clone();
+        let header = block.header;
+        if header.parent_hash != parent.hash {
+            return Err(ImportError::NotOnHead {
+                number: header.number,
+                parent: header.parent_hash,
+                head: parent.hash,
+            });
+        }
+        engine.verify_seal(&parent, &header)?;
+        let number = header.number;
+        let senders = tally_crypto::recover_senders(&block.transactions)
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| {
+                r.map_err(|e| ImportError::BadSignature {
+                    number,
+                    index,
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let check = |field: &'static str, claimed: String, computed: String| {
+            if claimed == computed {
+                Ok(())
+            } else {
+                Err(ImportError::Mismatch {
+                    number,
+                    field,
+                    claimed,
+                    computed,
+                })
+            }
+        };
+        check(
+            "gas limit",
+            header.gas_limit.to_string(),
+            self.spec.gas_limit.to_string(),
+        )?;
+        check(
+            "base fee",
+            header.base_fee.to_string(),
+            self.spec.base_fee.to_string(),
+        )?;
+        check(
+            "transactions root",
+            header.transactions_root.to_string(),
+            transactions_root(&block.transactions).to_string(),
+        )?;
+
+        let started = Instant::now();
+        let snapshot = self.db.state_at(parent.number).map_err(NodeError::from)?;
+        let source = ExecState {
+            snapshot: &snapshot,
+            db: &self.db,
+        };
+        let mut env = self.block_env(&parent, header.timestamp);
+        env.beneficiary = header.beneficiary;
+        let outcome = tally_executor::execute_block(&source, env, &block.transactions, &senders)
+            .map_err(|source| ImportError::Execution { number, source })?;
+        add(&self.metrics.execute_ns, started.elapsed());
+        check(
+            "gas used",
+            header.gas_used.to_string(),
+            outcome.gas_used.to_string(),
+        )?;
+        check(
+            "receipts root",
+            header.receipts_root.to_string(),
+            receipts_root(&outcome.receipts).to_string(),
+        )?;
+        check(
+            "logs bloom",
+            header.logs_bloom.to_string(),
+            logs_bloom(&outcome.receipts).to_string(),
+        )?;
+        let root_started = Instant::now();
+        let (state_root, prepared) = self
+            .db
+            .prepare_state_root(parent.number, &outcome.changes)
+            .map_err(NodeError::from)?;
+        add(&self.metrics.state_root_ns, root_started.elapsed());
+        check(
+            "state root",
+            header.state_root.to_string(),
+            state_root.to_string(),
+        )?;
+
+        let sealed = SealedBlock {
+            header: header.seal_slow(),
+            transactions: block.transactions,
+            senders,
+        };
+        let commit_started = Instant::now();
+        self.db
+            .commit_block(&sealed, &outcome.receipts, &outcome.changes, prepared)
+            .map_err(NodeError::from)?;
+        add(&self.metrics.commit_ns, commit_started.elapsed());
+        self.after_commit(&sealed, outcome.receipts)?;
+        Ok(sealed)
+    }
+}

@@ -2,7 +2,8 @@
 //! out its effects. Block building is CPU-bound and runs here, off the async
 //! runtime that serves RPC.
 
-use crate::chain::Chain;
+use crate::chain::{Chain, ImportError};
+use std::sync::mpsc::SyncSender;
 use std::{
     collections::VecDeque,
     sync::mpsc::{Receiver, RecvTimeoutError},
@@ -10,10 +11,16 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tally_consensus::{Effect, Engine, Event, Millis};
+use tally_primitives::{Block, SealedBlock};
 
 pub(crate) enum ChainMsg {
     /// New transactions entered the pool.
     TxsPending,
+    /// A block from outside to verify and import.
+    Import {
+        block: Box<Block>,
+        reply: SyncSender<Result<SealedBlock, ImportError>>,
+    },
     Shutdown,
 }
 
@@ -86,6 +93,9 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
                 loop {
                     match rx.try_recv() {
                         Ok(ChainMsg::TxsPending) => continue,
+                        Ok(ChainMsg::Import { block, reply }) => {
+                            import(&chain, engine.as_mut(), *block, reply, &mut queue)
+                        }
                         Ok(ChainMsg::Shutdown) => return,
                         Err(_) => break,
                     }
@@ -94,6 +104,9 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
                     count: chain.pool.pending_count(),
                     now: now_ms(),
                 }));
+            }
+            Ok(ChainMsg::Import { block, reply }) => {
+                import(&chain, engine.as_mut(), *block, reply, &mut queue)
             }
             Ok(ChainMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
@@ -105,4 +118,19 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
             }
         }
     }
+}
+
+fn import(
+    chain: &Chain,
+    engine: &mut dyn Engine,
+    block: Block,
+    reply: SyncSender<Result<SealedBlock, ImportError>>,
+    queue: &mut VecDeque<Effect>,
+) {
+    let result = chain.import_block(engine, block);
+    if result.is_ok() {
+        queue.extend(engine.handle(head_event(chain)));
+    }
+    // The caller may have given up waiting; the block is imported regardless.
+    let _ = reply.send(result);
 }

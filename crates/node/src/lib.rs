@@ -20,6 +20,7 @@ mod driver;
 mod metrics;
 mod node;
 
+pub use chain::ImportError;
 pub use config::NodeConfig;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use node::{Node, NodeError};

@@ -1,5 +1,6 @@
 //! Starting and stopping a node.
 
+use crate::chain::ImportError;
 use crate::{
     backend::NodeBackend,
     chain::Chain,
@@ -14,7 +15,7 @@ use std::{
     thread::JoinHandle,
 };
 use tally_consensus::{dev::DevEngine, Engine};
-use tally_primitives::{EngineSpec, SealedHeader};
+use tally_primitives::{Block, EngineSpec, SealedBlock, SealedHeader};
 use tally_rpc::{RpcConfig, RpcServerHandle};
 use tally_state::{ChainDb, StateError};
 use tally_txpool::{PoolConfig, TxPool};
@@ -121,6 +122,21 @@ impl Node {
 
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Verifies a block produced elsewhere and, if valid, makes it the head.
+    pub async fn import_block(&self, block: Block) -> Result<SealedBlock, ImportError> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.chain_tx
+            .send(ChainMsg::Import {
+                block: Box::new(block),
+                reply,
+            })
+            .map_err(|_| NodeError::Chain("the chain thread has stopped".into()))?;
+        tokio::task::spawn_blocking(move || answer.recv())
+            .await
+            .map_err(|e| NodeError::Chain(e.to_string()))?
+            .map_err(|_| NodeError::Chain("the chain thread has stopped".into()))?
     }
 
     /// Stops serving RPC, lets the block being built finish and commit, and
