@@ -28,7 +28,9 @@ const input = {
     // settings, so rebuilding gives byte-identical artifacts.
     metadata: { bytecodeHash: 'none' },
     outputSelection: {
-      '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
+      '*': {
+        '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.methodIdentifiers'],
+      },
     },
   },
 };
@@ -52,6 +54,8 @@ for (const [file, contracts] of Object.entries(output.contracts)) {
       abi: c.abi,
       bytecode: '0x' + c.evm.bytecode.object,
       deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+      // Function signature -> 4-byte selector (hex), for tests without an ABI coder.
+      methodIdentifiers: c.evm.methodIdentifiers,
     };
     fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
     console.log(`build/${name}.json  (${c.evm.deployedBytecode.object.length / 2} bytes deployed)`);

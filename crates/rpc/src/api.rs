@@ -3,8 +3,8 @@
 
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Index, Log, SyncStatus, Transaction,
-    TransactionReceipt, TransactionRequest,
+    Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Header, Index, Log, SyncStatus,
+    Transaction, TransactionReceipt, TransactionRequest,
 };
 use jsonrpsee::core::{RpcResult, SubscriptionResult};
 use jsonrpsee::proc_macros::rpc;
@@ -141,6 +141,20 @@ pub trait EthApi {
 
     #[method(name = "getBlockByHash")]
     fn block_by_hash(&self, hash: B256, full: Option<bool>) -> RpcResult<Option<Block>>;
+
+    /// geth's header-only block lookups.
+    #[method(name = "getHeaderByNumber")]
+    fn header_by_number(&self, block: BlockNumberOrTag) -> RpcResult<Option<Header>>;
+
+    #[method(name = "getHeaderByHash")]
+    fn header_by_hash(&self, hash: B256) -> RpcResult<Option<Header>>;
+
+    /// Signing methods: refused with a clear message, the node holds no keys.
+    #[method(name = "sendTransaction")]
+    fn send_transaction(&self, request: Value) -> RpcResult<B256>;
+
+    #[method(name = "sign")]
+    fn sign(&self, address: Value, data: Value) -> RpcResult<Bytes>;
 
     #[method(name = "getBlockTransactionCountByNumber")]
     fn block_tx_count_by_number(&self, block: BlockNumberOrTag) -> RpcResult<Option<U64>>;

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Index, Log, SyncInfo, SyncStatus,
+    Block, BlockId, BlockNumberOrTag, FeeHistory, Filter, Header, Index, Log, SyncInfo, SyncStatus,
     Transaction, TransactionReceipt, TransactionRequest,
 };
 use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
@@ -18,7 +18,8 @@ use crate::backend::Backend;
 use crate::block_id::{resolve_header, state_number, tag_number};
 use crate::call::{call_request, call_result, estimate_gas};
 use crate::convert::{
-    rpc_block, rpc_block_receipts, rpc_pending_transaction, rpc_receipt, rpc_transaction,
+    rpc_block, rpc_block_receipts, rpc_header, rpc_pending_transaction, rpc_receipt,
+    rpc_transaction,
 };
 use crate::error::{internal, invalid_params, rpc_err, LIMIT_EXCEEDED, SERVER_ERROR};
 use crate::fees;
@@ -276,6 +277,29 @@ impl EthApiServer for EthRpc {
             .map(|b| rpc_block(&b, full.unwrap_or(false))))
     }
 
+    fn header_by_number(&self, block: BlockNumberOrTag) -> RpcResult<Option<Header>> {
+        let number = tag_number(&*self.backend, block);
+        Ok(self
+            .backend
+            .header_by_number(number)?
+            .map(|h| rpc_header(&h, None)))
+    }
+
+    fn header_by_hash(&self, hash: B256) -> RpcResult<Option<Header>> {
+        Ok(self
+            .backend
+            .header_by_hash(hash)?
+            .map(|h| rpc_header(&h, None)))
+    }
+
+    fn send_transaction(&self, _request: Value) -> RpcResult<B256> {
+        Err(no_keys("eth_sendTransaction"))
+    }
+
+    fn sign(&self, _address: Value, _data: Value) -> RpcResult<Bytes> {
+        Err(no_keys("eth_sign"))
+    }
+
     fn block_tx_count_by_number(&self, block: BlockNumberOrTag) -> RpcResult<Option<U64>> {
         Ok(self
             .block_at(block)?
@@ -437,6 +461,16 @@ impl EthApiServer for EthRpc {
     ) -> SubscriptionResult {
         crate::pubsub::subscribe(self.backend.clone(), pending, kind, params).await
     }
+}
+
+fn no_keys(method: &str) -> ErrorObjectOwned {
+    rpc_err(
+        SERVER_ERROR,
+        format!(
+            "{method} is not available: the node holds no keys; sign the transaction \
+             in the wallet or client and send it with eth_sendRawTransaction"
+        ),
+    )
 }
 
 fn filter_not_found(id: &str) -> ErrorObjectOwned {

@@ -265,6 +265,12 @@ async fn block_tags_and_lookups() -> Res {
     let uncles = call(&c, "eth_getUncleCountByBlockNumber", json!(["latest"])).await?;
     assert_eq!(uncles, json!("0x0"));
 
+    let header = call(&c, "eth_getHeaderByNumber", json!(["safe"])).await?;
+    assert_eq!(header["hash"], json!(block_hash(&b, 3)));
+    assert_eq!(header["number"], json!("0x3"));
+    let header = call(&c, "eth_getHeaderByHash", json!([block_hash(&b, 2)])).await?;
+    assert_eq!(header["number"], json!("0x2"));
+
     let tx = call(
         &c,
         "eth_getTransactionByBlockNumberAndIndex",
@@ -638,6 +644,11 @@ async fn send_raw_transaction_and_pending_lookups() -> Res {
     assert_eq!(count, json!("0x5"));
     let count = call(&c, "eth_getTransactionCount", json!([addr_a(), "latest"])).await?;
     assert_eq!(count, json!("0x4"));
+
+    let (code, msg, _) =
+        rpc_error(call(&c, "eth_sendTransaction", json!([{"from": addr_a()}])).await);
+    assert_eq!(code, -32000);
+    assert!(msg.contains("eth_sendRawTransaction"), "{msg}");
 
     let stale = eip1559(&key_a(), 1, TxKind::Call(addr_b()), Bytes::new());
     let raw = Bytes::from(stale.encoded_2718());

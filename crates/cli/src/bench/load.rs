@@ -18,12 +18,16 @@ use tokio::sync::watch;
 
 use super::plan::{depends_on, SignedTx};
 use super::report::TxOutcome;
-use super::rpc::Rpc;
+use super::rpc::{BlockTxs, Rpc};
 
 /// How often the tracker asks for the head when no new block came.
 const POLL: Duration = Duration::from_millis(25);
 /// Blocks read per eth_getBlockByNumber batch while catching up.
-const BLOCKS_PER_BATCH: u64 = 32;
+const BLOCKS_PER_BATCH: u64 = 64;
+/// Block batches in flight while catching up: a node that makes a block per
+/// transaction (Hardhat's automine) outruns one batch at a time, and the lag
+/// would show up as latency.
+const BLOCK_BATCHES_IN_FLIGHT: u64 = 4;
 
 /// Knobs of the timed phase.
 #[derive(Clone, Copy, Debug)]
@@ -169,24 +173,17 @@ async fn track(
         if done || Instant::now() >= deadline {
             return Ok(seen);
         }
-        let head = match rpc.block_number().await {
-            Ok(head) => head,
+        let blocks = match new_blocks(&rpc, next).await {
+            Ok(blocks) => blocks,
             // A node under load may time out a poll; only a node that keeps
             // failing ends the run.
             Err(e) if errors < 20 => {
                 errors += 1;
-                tracing::debug!("polling the head failed: {e:#}");
-                tokio::time::sleep(POLL).await;
-                continue;
+                tracing::debug!("following new blocks: {e:#}");
+                Vec::new()
             }
             Err(e) => return Err(e.context("following new blocks")),
         };
-        if head < next {
-            tokio::time::sleep(POLL).await;
-            continue;
-        }
-        let count = (head - next + 1).min(BLOCKS_PER_BATCH);
-        let blocks = rpc.blocks_tx_hashes(next, count).await?;
         let at = start.elapsed();
         if blocks.is_empty() {
             tokio::time::sleep(POLL).await;
@@ -203,6 +200,32 @@ async fn track(
             next = block.number + 1;
         }
     }
+}
+
+/// The blocks from `next` up to the head that the node serves, in order.
+async fn new_blocks(rpc: &Rpc, next: u64) -> anyhow::Result<Vec<BlockTxs>> {
+    let head = rpc.block_number().await?;
+    if head < next {
+        return Ok(Vec::new());
+    }
+    let batches = (head - next + 1)
+        .div_ceil(BLOCKS_PER_BATCH)
+        .min(BLOCK_BATCHES_IN_FLIGHT);
+    let requests = (0..batches).map(|k| {
+        let from = next + k * BLOCKS_PER_BATCH;
+        rpc.blocks_tx_hashes(from, BLOCKS_PER_BATCH.min(head + 1 - from))
+    });
+    let answers = futures::future::try_join_all(requests).await?;
+    // Keep only the contiguous run from `next`: a batch stops early at a
+    // block the node does not serve yet; later blocks are read next time.
+    let mut blocks = Vec::new();
+    for block in answers.into_iter().flatten() {
+        if block.number != next + blocks.len() as u64 {
+            break;
+        }
+        blocks.push(block);
+    }
+    Ok(blocks)
 }
 
 /// Marks included transactions whose receipt is missing or has status 0.

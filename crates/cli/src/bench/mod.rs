@@ -19,7 +19,7 @@ mod setup;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressState, ProgressStyle};
 
 use self::plan::{Kind, Plan};
 use self::report::{Report, RunInfo};
@@ -39,7 +39,8 @@ pub struct BenchArgs {
     /// What the transactions do.
     #[arg(long, value_enum, default_value_t = Kind::Transfer)]
     pub kind: Kind,
-    /// Transactions per JSON-RPC batch request.
+    /// Transactions per JSON-RPC batch request (at most --senders: a batch
+    /// holds one transaction per sender).
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
     /// Batch requests in flight at once. A sender's next nonce is sent only
@@ -90,6 +91,16 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     let rpc = Rpc::new(&args.rpc, timeout)?;
     // More senders than transactions would only cost setup time.
     let senders = args.senders.min(args.txs);
+    // A batch holds at most one transaction per sender: nodes may process a
+    // batch's entries in any order, so a sender's nonces n and n+1 in one
+    // batch could arrive swapped.
+    let batch = args.batch.min(senders);
+    if args.senders < args.batch {
+        eprintln!(
+            "note: batches capped at {batch} transactions (one per sender); use more --senders \
+             for bigger batches"
+        );
+    }
 
     let progress = MultiProgress::new();
     let spinner = progress.add(ProgressBar::new_spinner());
@@ -114,21 +125,15 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     let submit_bar = progress.add(bar(txs.len(), "submitted"));
     let include_bar = progress.add(bar(txs.len(), "included "));
     let config = load::LoadConfig {
-        batch: args.batch,
+        batch,
         concurrency: args.concurrency,
         senders,
         timeout,
     };
     let mut result = load::run(&rpc, &txs, config, &submit_bar, &include_bar).await?;
-    load::check_receipts(
-        &rpc,
-        &txs,
-        &mut result.outcomes,
-        args.batch,
-        args.concurrency,
-    )
-    .await
-    .context("checking receipts")?;
+    load::check_receipts(&rpc, &txs, &mut result.outcomes, batch, args.concurrency)
+        .await
+        .context("checking receipts")?;
 
     let run = RunInfo {
         rpc: args.rpc.clone(),
@@ -136,7 +141,7 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         kind: args.kind.name().to_string(),
         txs: args.txs,
         senders,
-        batch: args.batch,
+        batch,
         concurrency: args.concurrency,
     };
     Ok(Report::new(run, &result.outcomes, result.submit_window))
@@ -144,9 +149,15 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
 
 fn bar(len: usize, label: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    let template = format!("{label} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} {{elapsed}}");
+    let template = format!("{label} [{{bar:40}}] {{pos}}/{{len}} {{tps}} {{elapsed}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
+        let style = style.progress_chars("=> ").with_key(
+            "tps",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} tx/s", state.per_sec());
+            },
+        );
+        bar.set_style(style);
     }
     bar
 }

@@ -199,7 +199,9 @@ impl Rpc {
     }
 }
 
-fn parse_receipt(r: &Value) -> anyhow::Result<Option<ReceiptStatus>> {
+/// Reads a receipt's status and created contract; Ok(None) for `null`
+/// (not mined yet).
+pub fn parse_receipt(r: &Value) -> anyhow::Result<Option<ReceiptStatus>> {
     if r.is_null() {
         return Ok(None);
     }

@@ -25,7 +25,7 @@ const TEST_TOKEN_ARTIFACT: &str = include_str!("../../../../contracts/build/Test
 const DEPLOY_GAS: u64 = 1_500_000;
 /// The TestToken's initial supply: 10^9 tokens of 18 decimals.
 const TOKEN_SUPPLY: u128 = 1_000_000_000 * 10u128.pow(18);
-/// Setup transactions per batch: small enough for any node's batch limit.
+/// Receipts per batch while waiting for setup.
 const SETUP_BATCH: usize = 50;
 
 /// The outcome of setup.
@@ -165,18 +165,17 @@ pub async fn prepare(
         })
         .collect();
 
-    // In nonce order, one batch at a time: a node that refuses nonce gaps
-    // (Hardhat's automine does) must see each nonce before the next.
-    for chunk in setup.chunks(SETUP_BATCH) {
-        let raws: Vec<Bytes> = chunk.iter().map(|t| t.raw.clone()).collect();
-        for (tx, result) in chunk.iter().zip(rpc.send_raw_batch(&raws).await?) {
-            if let Err(msg) = result {
-                bail!(
-                    "setup transaction {} (nonce {}) refused: {msg}",
-                    tx.hash,
-                    tx.nonce
-                );
-            }
+    // One at a time, in nonce order: the funder's transactions must reach
+    // the node in order, and JSON-RPC lets a node answer a batch's entries
+    // in any order (Hardhat does, and refuses nonce gaps when automining).
+    for tx in &setup {
+        let answer = rpc.send_raw_batch(std::slice::from_ref(&tx.raw)).await?;
+        if let Some(Err(msg)) = answer.into_iter().next() {
+            bail!(
+                "setup transaction {} (nonce {}) refused: {msg}",
+                tx.hash,
+                tx.nonce
+            );
         }
     }
     wait_mined(rpc, &setup, timeout).await?;

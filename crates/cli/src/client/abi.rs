@@ -12,6 +12,7 @@ use std::path::Path;
 use alloy_dyn_abi::{DynSolType, DynSolValue, JsonAbiExt as _, Specifier as _};
 use alloy_json_abi::{Function, JsonAbi, Param, StateMutability};
 use alloy_primitives::{hex, Bytes};
+use alloy_sol_types::{Panic, Revert, SolError as _};
 use anyhow::{anyhow, bail, Context as _};
 use serde_json::Value;
 
@@ -305,13 +306,27 @@ pub fn decode_revert(data: &[u8], abi: Option<&JsonAbi>) -> String {
         for error in abi.errors() {
             if error.selector().as_slice() == selector {
                 if let Ok(values) = error.abi_decode_input(data.get(4..).unwrap_or_default()) {
-                    return format!("{}({})", error.name, format_outputs(&values).join(", "));
+                    let args: Vec<String> = values
+                        .iter()
+                        .map(|v| value_to_json(v).to_string())
+                        .collect();
+                    return format!("{}({})", error.name, args.join(", "));
                 }
             }
         }
     }
-    alloy_sol_types::decode_revert_reason(data)
-        .unwrap_or_else(|| format!("reverted with data {}", hex::encode_prefixed(data)))
+    if let Ok(revert) = Revert::abi_decode(data) {
+        return format!("revert: {}", revert.reason);
+    }
+    if let Ok(panic) = Panic::abi_decode(data) {
+        return panic.to_string();
+    }
+    // Vyper reverts with a bare string; anything else is shown as hex
+    // rather than as control characters.
+    match std::str::from_utf8(data) {
+        Ok(text) if !text.chars().any(char::is_control) => format!("revert: {text}"),
+        _ => format!("reverted with data {}", hex::encode_prefixed(data)),
+    }
 }
 
 #[cfg(test)]

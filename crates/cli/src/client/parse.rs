@@ -42,10 +42,12 @@ pub fn parse_amount(input: &str) -> anyhow::Result<U256> {
         bail!("invalid amount {input:?}: more than {decimals} decimal places is less than 1 wei");
     }
     let scale = U256::from(10u8).pow(U256::from(decimals));
+    let too_big = || anyhow!("invalid amount {input:?}: larger than 2^256 wei");
+    // Only digits are left, so a parse error is an overflow.
     let whole = if whole.is_empty() {
         U256::ZERO
     } else {
-        U256::from_str_radix(whole, 10).map_err(|_| bad())?
+        U256::from_str_radix(whole, 10).map_err(|_| too_big())?
     };
     let frac_value = if frac.is_empty() {
         U256::ZERO
@@ -56,7 +58,7 @@ pub fn parse_amount(input: &str) -> anyhow::Result<U256> {
     whole
         .checked_mul(scale)
         .and_then(|w| w.checked_add(frac_value))
-        .ok_or_else(|| anyhow!("invalid amount {input:?}: larger than 2^256 wei"))
+        .ok_or_else(too_big)
 }
 
 /// Formats wei as ether with trailing zeros removed: `1.5 ETH`.

@@ -24,7 +24,7 @@ pub struct RpcArgs {
     pub url: String,
     /// Seconds to wait for each RPC answer.
     #[arg(long = "rpc-timeout", default_value_t = 30, value_name = "SECS")]
-    pub timeout: u64,
+    pub rpc_timeout: u64,
 }
 
 /// A JSON-RPC error answer from the node.
@@ -88,7 +88,7 @@ impl Rpc {
         // The HTTP client spawns nothing, but building it wants a runtime.
         let client = runtime.block_on(async {
             HttpClientBuilder::default()
-                .request_timeout(Duration::from_secs(args.timeout.max(1)))
+                .request_timeout(Duration::from_secs(args.rpc_timeout.max(1)))
                 .build(url)
         });
         let client = client.map_err(|e| anyhow::anyhow!("invalid --rpc URL {url:?}: {e}"))?;
@@ -223,7 +223,7 @@ mod tests {
     fn bad_url_is_rejected_with_the_url() {
         let args = RpcArgs {
             url: "localhost:8545".into(),
-            timeout: 1,
+            rpc_timeout: 1,
         };
         let err = Rpc::connect(&args).err().unwrap().to_string();
         assert!(err.contains("localhost:8545"), "{err}");
@@ -234,7 +234,7 @@ mod tests {
         // Port 9 (discard) on loopback is closed on test machines.
         let args = RpcArgs {
             url: "http://127.0.0.1:9".into(),
-            timeout: 2,
+            rpc_timeout: 2,
         };
         let rpc = Rpc::connect(&args).unwrap();
         let err = rpc.call::<String>("eth_chainId", vec![]).unwrap_err();

@@ -59,8 +59,8 @@ pub struct SendOptions {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait for the receipt.
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    pub timeout: u64,
+    #[arg(long = "timeout", default_value_t = 60, value_name = "SECS")]
+    pub wait_timeout: u64,
 }
 
 pub fn run(cmd: TxCommand) -> anyhow::Result<()> {
@@ -119,6 +119,8 @@ impl Request {
 pub struct Outcome {
     pub hash: B256,
     pub receipt: Option<Value>,
+    /// For a reverted transaction, the reason found by replaying it.
+    pub revert_reason: Option<String>,
 }
 
 impl Outcome {
@@ -160,7 +162,13 @@ impl Outcome {
     /// An error when the transaction reverted, for the exit code.
     pub fn ok(&self) -> anyhow::Result<()> {
         match self.success() {
-            Some(false) => bail!("transaction {} reverted", self.hash),
+            Some(false) => match &self.revert_reason {
+                Some(reason) => bail!(
+                    "transaction {} reverted (replayed on the parent block: {reason})",
+                    self.hash
+                ),
+                None => bail!("transaction {} reverted", self.hash),
+            },
             _ => Ok(()),
         }
     }
@@ -243,13 +251,53 @@ pub fn send(
         return Ok(Outcome {
             hash,
             receipt: None,
+            revert_reason: None,
         });
     }
-    let receipt = wait_for_receipt(rpc, hash, Duration::from_secs(opts.timeout))?;
-    Ok(Outcome {
+    let receipt = wait_for_receipt(rpc, hash, Duration::from_secs(opts.wait_timeout))?;
+    let mut outcome = Outcome {
         hash,
         receipt: Some(receipt),
-    })
+        revert_reason: None,
+    };
+    if outcome.success() == Some(false) {
+        outcome.revert_reason = replay_revert(rpc, request, from, &outcome, abi);
+    }
+    Ok(outcome)
+}
+
+/// Why a mined transaction reverted, found by replaying it with `eth_call`
+/// on its parent block: receipts carry no reason. Other transactions of
+/// the same block may have changed the state, so this is a best guess,
+/// labelled as such; `None` when the replay succeeds or says nothing.
+fn replay_revert(
+    rpc: &Rpc,
+    request: &Request,
+    from: Address,
+    outcome: &Outcome,
+    abi: Option<&JsonAbi>,
+) -> Option<String> {
+    let block = outcome
+        .receipt
+        .as_ref()?
+        .get("blockNumber")
+        .and_then(quantity_u64)?;
+    let mut call = request.call_object(Some(from));
+    if let Some(gas) = outcome
+        .receipt
+        .as_ref()?
+        .get("gasUsed")
+        .and_then(quantity_u64)
+    {
+        // The gas the transaction had is unknown here; out-of-gas shows as
+        // gas used equal to the limit, which a replay with more gas misses.
+        call["gas"] = json!(format!("{:#x}", gas.saturating_mul(2).max(100_000)));
+    }
+    let parent = format!("{:#x}", block.saturating_sub(1));
+    match rpc.call::<Value>("eth_call", vec![call, json!(parent)]) {
+        Err(e) => e.revert_data().map(|d| decode_revert(d, abi)),
+        Ok(_) => None,
+    }
 }
 
 fn to_u128(value: Option<U256>, what: &str) -> anyhow::Result<u128> {
@@ -347,13 +395,16 @@ mod tests {
                 "gasUsed": "0x5208",
                 "contractAddress": "0x0101010101010101010101010101010101010101"
             })),
+            revert_reason: Some("revert: no".into()),
         };
         assert_eq!(o.success(), Some(false));
-        assert!(o.ok().is_err());
+        let err = o.ok().unwrap_err().to_string();
+        assert!(err.contains("revert: no"), "{err}");
         assert_eq!(o.contract_address(), Some(Address::repeat_byte(1)));
         let pending = Outcome {
             hash: B256::ZERO,
             receipt: None,
+            revert_reason: None,
         };
         assert!(pending.ok().is_ok());
     }
