@@ -93,7 +93,7 @@ impl MerkleProof {
             let sib = i ^ 1;
             if sib < width {
                 let Some(s) = sibs.next() else { return false };
-                hash = if i % 2 == 0 {
+                hash = if i.is_multiple_of(2) {
                     node(&hash, s)
                 } else {
                     node(s, &hash)
