@@ -45,7 +45,7 @@ fn transactions() -> Vec<Bytes> {
                 nonce,
                 gas_limit: 60_000,
                 max_fee_per_gas: 2_000_000_000,
-                max_priority_fee_per_gas: 1 + (i as u128 % 50) * 100_000_000,
+                max_priority_fee_per_gas: 1 + (i as u128 % 50) * 10_000_000,
                 to: TxKind::Call(token),
                 value: U256::ZERO,
                 access_list: Default::default(),
@@ -65,7 +65,13 @@ fn bench(c: &mut Criterion) {
     let raws = transactions();
     let config = PoolConfig::new(1337, 30_000_000, 1_000_000_000);
     let check = TxPool::new(config.clone());
-    assert!(check.add_raw_batch(&raws, &Rich).iter().all(Result::is_ok));
+    if let Some(Err(e)) = check
+        .add_raw_batch(&raws, &Rich)
+        .into_iter()
+        .find(Result::is_err)
+    {
+        panic!("bench transaction refused: {e}");
+    }
     assert_eq!(check.pending_count(), raws.len());
 
     let mut group = c.benchmark_group("txpool");
@@ -77,6 +83,13 @@ fn bench(c: &mut Criterion) {
             |pool| black_box(pool.add_raw_batch(&raws, &Rich)),
             BatchSize::LargeInput,
         )
+    });
+    // The floor: decoding and sender recovery alone, no pool.
+    group.bench_function("decode_and_recover_only/10k", |b| {
+        b.iter(|| {
+            let txs: Vec<_> = raws.iter().map(|r| TxPool::decode(r).unwrap()).collect();
+            black_box(tally_crypto::recover_senders(&txs))
+        })
     });
     group.bench_function("best_transactions/10k_pending_30M_gas", |b| {
         b.iter(|| black_box(check.best_transactions(30_000_000)))

@@ -399,3 +399,103 @@ fn check_replacement(old: &PooledTx, new: &PooledTx, bump_percent: u64) -> Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::TxEip1559;
+    use alloy_primitives::TxKind;
+
+    impl Store {
+        /// Every index agrees with the per-sender maps.
+        fn assert_consistent(&self) {
+            let mut count = 0;
+            let mut pending = 0;
+            for (addr, s) in &self.senders {
+                assert!(!s.txs.is_empty(), "empty sender entries are removed");
+                let mut cost = U256::ZERO;
+                let mut run_end = s.state_nonce;
+                for (nonce, e) in &s.txs {
+                    count += 1;
+                    cost += e.tx.cost;
+                    assert_eq!(self.index.by_hash.get(&e.tx.hash), Some(&(*addr, *nonce)));
+                    assert!(self.index.eviction.contains(&e.evict_key()));
+                    assert!(*nonce >= s.state_nonce);
+                    if e.pending {
+                        pending += 1;
+                        assert_eq!(*nonce, run_end, "pending entries are contiguous");
+                        run_end += 1;
+                    }
+                }
+                assert_eq!(run_end, s.pending_end);
+                assert_eq!(cost, s.total_cost);
+            }
+            assert_eq!(self.index.by_hash.len(), count);
+            assert_eq!(self.index.eviction.len(), count);
+            assert_eq!(self.index.pending, pending);
+        }
+    }
+
+    fn pooled(signer: u64, nonce: u64, tip: u128) -> PooledTx {
+        let key = tally_crypto::secret_key(&U256::from(signer + 1).to_be_bytes::<32>()).unwrap();
+        let tx = tally_crypto::sign_transaction(
+            &key,
+            TxEip1559 {
+                chain_id: 1,
+                nonce,
+                gas_limit: 21_000,
+                max_fee_per_gas: 100,
+                max_priority_fee_per_gas: tip,
+                to: TxKind::Call(Address::ZERO),
+                ..Default::default()
+            },
+        );
+        let sender = tally_crypto::address_of(&key);
+        PooledTx::new(tx, sender, 100)
+    }
+
+    #[test]
+    fn indexes_stay_consistent_through_every_operation() {
+        let config = PoolConfig {
+            max_txs: 12,
+            max_per_sender: 5,
+            ..PoolConfig::new(1, 30_000_000, 10)
+        };
+        let balance = U256::from(21_000u64 * 100 * 4);
+        let mut store = Store::default();
+        let mut nonces = [0u64; 4];
+        // A fixed pseudo-random walk over inserts (with gaps, replacements,
+        // overflow), mined nonces and balance changes.
+        let mut x: u64 = 0x9e37_79b9;
+        for step in 0..400 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let signer = x % 4;
+            let sender = pooled(signer, 0, 1).sender;
+            match step % 5 {
+                0..=2 => {
+                    let nonce = nonces[signer as usize] + (x >> 8) % 6;
+                    let tip = 1 + (x >> 16) % 60;
+                    let _ = store.insert(
+                        pooled(signer, nonce, tip.into()),
+                        nonces[signer as usize],
+                        balance,
+                        &config,
+                    );
+                }
+                3 => {
+                    let n = nonces[signer as usize];
+                    store.remove_mined(&sender, n);
+                    nonces[signer as usize] += 1;
+                }
+                _ => {
+                    let b = balance / U256::from(1 + (x >> 20) % 4);
+                    store.update_account(&sender, nonces[signer as usize], b);
+                }
+            }
+            store.assert_consistent();
+            assert!(store.len() <= config.max_txs);
+        }
+    }
+}

@@ -99,3 +99,39 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Arbitrary bytes never panic the decoder, and whatever it accepts is
+    /// the canonical encoding, so the hash clients computed over their bytes
+    /// is the hash the pool and blocks use.
+    #[test]
+    fn decode_is_total_and_canonical(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok(tx) = tally_txpool::TxPool::decode(&bytes) {
+            use alloy_eips::eip2718::Encodable2718;
+            prop_assert_eq!(tx.encoded_2718(), bytes);
+        }
+    }
+
+    /// Flipping any byte of a valid transaction is either refused or yields a
+    /// transaction whose encoding is exactly the flipped bytes.
+    #[test]
+    fn corrupted_transactions_decode_canonically_or_not_at_all(
+        index in any::<prop::sample::Index>(),
+        value in any::<u8>(),
+        kind in 0..3u8,
+    ) {
+        let tx = match kind {
+            0 => legacy(0, 3, Some(CHAIN_ID), 2),
+            1 => tx1559_full(0, 7, 3 * GWEI, GWEI, 50_000, Bytes::from(vec![1, 2, 3])),
+            _ => legacy(1, 0, None, 5),
+        };
+        let mut bytes = raw(&tx);
+        let i = index.index(bytes.len());
+        bytes[i] = value;
+        if let Ok(decoded) = tally_txpool::TxPool::decode(&bytes) {
+            use alloy_eips::eip2718::Encodable2718;
+            prop_assert_eq!(decoded.encoded_2718(), bytes);
+        }
+    }
+}
