@@ -38,7 +38,7 @@ impl StateSource for ExecState<'_> {
 }
 
 /// The pool validates against the latest state.
-pub(crate) struct PoolState(pub StateSnapshot);
+pub(crate) struct PoolState(pub std::sync::Arc<StateSnapshot>);
 
 impl AccountReader for PoolState {
     fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String> {

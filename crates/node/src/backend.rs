@@ -249,7 +249,7 @@ impl Backend for NodeBackend {
 
     fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError> {
         let started = Instant::now();
-        let state = PoolState(self.chain.db.latest_state().map_err(internal)?);
+        let state = PoolState(self.chain.latest_state.read().clone());
         let result = self.chain.pool.add_raw(&raw, &state);
         add(&self.chain.metrics.pool_admit_ns, started.elapsed());
         match result {
@@ -306,5 +306,9 @@ impl Backend for NodeBackend {
 
     fn subscribe_pending_txs(&self) -> broadcast::Receiver<B256> {
         self.pending_txs.subscribe()
+    }
+
+    fn metrics(&self) -> serde_json::Value {
+        serde_json::to_value(self.chain.metrics.snapshot()).unwrap_or_default()
     }
 }

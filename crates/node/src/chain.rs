@@ -19,7 +19,7 @@ use tally_primitives::{
     Address, Bytes, ChainSpec, Header, SealedBlock, SealedHeader, B256,
 };
 use tally_rpc::NewBlock;
-use tally_state::ChainDb;
+use tally_state::{ChainDb, StateSnapshot};
 use tally_txpool::TxPool;
 use tokio::sync::broadcast;
 
@@ -35,6 +35,10 @@ pub(crate) struct Chain {
     pub finalized: Arc<RwLock<u64>>,
     pub new_blocks: broadcast::Sender<Arc<NewBlock>>,
     pub metrics: Arc<Metrics>,
+    /// A read view of the head's state, shared by every pool admission
+    /// until the next block replaces it (opening one per transaction costs
+    /// more than validating the transaction).
+    pub latest_state: Arc<RwLock<Arc<StateSnapshot>>>,
 }
 
 impl Chain {
@@ -159,14 +163,15 @@ impl Chain {
         receipts: Vec<tally_primitives::Receipt>,
     ) -> Result<(), NodeError> {
         *self.head.write() = block.header.clone();
+        let latest = Arc::new(self.db.latest_state()?);
+        *self.latest_state.write() = latest.clone();
         let mined: Vec<(Address, u64)> = block
             .transactions
             .iter()
             .zip(&block.senders)
             .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
             .collect();
-        let state = PoolState(self.db.latest_state()?);
-        self.pool.on_block_committed(&mined, &state);
+        self.pool.on_block_committed(&mined, &PoolState(latest));
         self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .transactions

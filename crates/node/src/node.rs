@@ -82,6 +82,7 @@ impl Node {
             head: Arc::new(RwLock::new(head.clone())),
             new_blocks,
             metrics: metrics.clone(),
+            latest_state: Arc::new(RwLock::new(Arc::new(db.latest_state()?))),
         };
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
         let backend = NodeBackend {

@@ -130,7 +130,9 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         senders,
         timeout,
     };
+    let metrics_before = rpc.tally_metrics().await;
     let mut result = load::run(&rpc, &txs, config, &submit_bar, &include_bar).await?;
+    let metrics_after = rpc.tally_metrics().await;
     load::check_receipts(&rpc, &txs, &mut result.outcomes, batch, args.concurrency)
         .await
         .context("checking receipts")?;
@@ -144,7 +146,11 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         batch,
         concurrency: args.concurrency,
     };
-    Ok(Report::new(run, &result.outcomes, result.submit_window))
+    let mut report = Report::new(run, &result.outcomes, result.submit_window);
+    if let (Some(b), Some(a)) = (&metrics_before, &metrics_after) {
+        report.node_time_ms = report::metrics_delta(b, a);
+    }
+    Ok(report)
 }
 
 fn bar(len: usize, label: &str) -> ProgressBar {

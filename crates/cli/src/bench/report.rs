@@ -76,6 +76,33 @@ pub struct Report {
     /// Rejection messages (numbers replaced by `N`, see [`message_class`])
     /// and how often each occurred.
     pub rejections: BTreeMap<String, usize>,
+    /// Where a Tally node spent its time during the run (`tally_metrics`
+    /// after minus before, milliseconds); absent for other nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_time_ms: Option<BTreeMap<String, f64>>,
+}
+
+/// The stages `tally_metrics` reports, in pipeline order, with their labels.
+const STAGES: [(&str, &str); 6] = [
+    ("poolAdmitMs", "RPC decode + sender recovery + pool validation"),
+    ("selectMs", "choosing transactions from the pool"),
+    ("executeMs", "EVM execution"),
+    ("stateRootMs", "state root"),
+    ("commitMs", "commit to disk"),
+    ("postCommitMs", "pool update + notifications"),
+];
+
+/// The change of every numeric counter between two `tally_metrics` answers.
+pub fn metrics_delta(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Option<BTreeMap<String, f64>> {
+    let (b, a) = (before.as_object()?, after.as_object()?);
+    let delta: BTreeMap<String, f64> = a
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_f64()? - b.get(k)?.as_f64()?)))
+        .collect();
+    (!delta.is_empty()).then_some(delta)
 }
 
 /// The nearest-rank percentile `p` (0..=100) of ascending `sorted` values:
@@ -205,6 +232,7 @@ impl Report {
             blocks_used: blocks.len(),
             avg_txs_per_block,
             rejections,
+            node_time_ms: None,
         }
     }
 
@@ -259,6 +287,19 @@ impl Report {
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in rows {
             let _ = writeln!(s, "{k:<width$}  {v}");
+        }
+        if let Some(t) = &self.node_time_ms {
+            let window_ms = self.e2e_secs * 1000.0;
+            let _ = writeln!(s, "node time (of {window_ms:.0} ms wall clock, 2 cores):");
+            for (key, label) in STAGES {
+                if let Some(v) = t.get(key) {
+                    let share = if window_ms > 0.0 { 100.0 * v / window_ms } else { 0.0 };
+                    let _ = writeln!(s, "  {v:>9.1} ms  {share:>5.1}%  {label}");
+                }
+            }
+            if let (Some(blocks), Some(txs)) = (t.get("blocks"), t.get("transactions")) {
+                let _ = writeln!(s, "  {blocks:.0} blocks, {txs:.0} transactions committed");
+            }
         }
         if !self.rejections.is_empty() {
             let _ = writeln!(s, "rejections by message:");

@@ -82,6 +82,11 @@ impl Rpc {
         Ok(p.to())
     }
 
+    /// Tally's pipeline counters (`tally_metrics`); None for other nodes.
+    pub async fn tally_metrics(&self) -> Option<Value> {
+        self.call("tally_metrics", rpc_params![]).await.ok()
+    }
+
     /// The node's suggested tip, or None if it does not offer
     /// eth_maxPriorityFeePerGas.
     pub async fn max_priority_fee(&self) -> Option<u128> {
