@@ -56,6 +56,11 @@ pub struct NodeInfo {
 pub trait TallyApi {
     #[method(name = "nodeInfo")]
     fn node_info(&self) -> RpcResult<NodeInfo>;
+
+    /// Cumulative timings of the node's block pipeline (pool admission,
+    /// execution, state root, commit), for `tally bench` reports.
+    #[method(name = "metrics")]
+    fn metrics(&self) -> RpcResult<serde_json::Value>;
 }
 
 /// `eth_` methods and subscriptions.

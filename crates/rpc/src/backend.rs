@@ -221,4 +221,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Hash of every transaction accepted into the pool.
     fn subscribe_pending_txs(&self) -> broadcast::Receiver<B256>;
+
+    /// The node's pipeline counters as a JSON object (`tally_metrics`);
+    /// `null` when the backend keeps none.
+    fn metrics(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }

@@ -54,4 +54,8 @@ impl TallyApiServer for MiscRpc {
             syncing: b.syncing().is_some(),
         })
     }
+
+    fn metrics(&self) -> RpcResult<serde_json::Value> {
+        Ok(self.backend.metrics())
+    }
 }
