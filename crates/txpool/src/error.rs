@@ -49,6 +49,8 @@ pub enum PoolError {
     /// EIP-3860: contract creation code is limited to 49152 bytes.
     #[error("max initcode size exceeded: code size {size}, limit {limit}")]
     MaxInitCodeSizeExceeded { size: usize, limit: usize },
+    #[error("transaction gas limit too high: gas {gas}, cap {cap} (EIP-7825)")]
+    GasLimitTooHigh { gas: u64, cap: u64 },
     #[error("exceeds block gas limit: tx gas {gas}, block gas limit {limit}")]
     ExceedsBlockGasLimit { gas: u64, limit: u64 },
     #[error(

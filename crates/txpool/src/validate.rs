@@ -104,6 +104,9 @@ pub fn intrinsic_gas(tx: &TxEnvelope) -> (u64, u64) {
 
 /// Every rule that depends on the transaction and the pool's configuration
 /// only.
+/// The per-transaction gas cap of EIP-7825.
+pub const MAX_TX_GAS: u64 = 1 << 24;
+
 pub fn validate_stateless(
     tx: &TxEnvelope,
     encoded_len: usize,
@@ -129,6 +132,14 @@ pub fn validate_stateless(
         return Err(PoolError::ExceedsBlockGasLimit {
             gas: tx.gas_limit(),
             limit: config.block_gas_limit,
+        });
+    }
+    // EIP-7825 (Osaka, the fork Tally executes): no transaction may ask for
+    // more than 2^24 gas, whatever the block gas limit.
+    if tx.gas_limit() > MAX_TX_GAS {
+        return Err(PoolError::GasLimitTooHigh {
+            gas: tx.gas_limit(),
+            cap: MAX_TX_GAS,
         });
     }
     let max_fee = tx.max_fee_per_gas();

@@ -507,3 +507,20 @@ fn state_read_failure_is_reported() {
         .unwrap_err();
     assert!(err.to_string().contains("disk on fire"));
 }
+
+#[test]
+fn gas_above_the_eip7825_cap_is_refused_even_below_the_block_limit() {
+    let pool = pool();
+    let cap = tally_txpool::validate::MAX_TX_GAS;
+    assert!(
+        cap < BLOCK_GAS,
+        "the test needs a block limit above the cap"
+    );
+    let err = add(
+        &pool,
+        &tx1559_full(0, 0, 2 * GWEI, GWEI, cap + 1, Bytes::new()),
+    )
+    .unwrap_err();
+    assert_eq!(err, PoolError::GasLimitTooHigh { gas: cap + 1, cap });
+    assert!(add(&pool, &tx1559_full(0, 0, 2 * GWEI, GWEI, cap, Bytes::new())).is_ok());
+}
