@@ -175,6 +175,16 @@ fn update(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(20));
     let mut rng = StdRng::seed_from_u64(7);
     let mut nonce = 1;
+    group.bench_function("erc20_5000_prepare_only", |b| {
+        b.iter_batched(
+            || erc20_block(&mut rng, holders, 5_000, 0),
+            |ch| {
+                let head = db.head().unwrap().number;
+                black_box(db.prepare_state_root(head, &ch).unwrap().0)
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.bench_function("erc20_5000", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;

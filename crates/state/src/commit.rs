@@ -24,7 +24,7 @@ pub struct PreparedState {
     pub(crate) parent_hash: B256,
     pub(crate) root: B256,
     /// Encoded `(TRIE_NODES key, node)` pairs.
-    pub(crate) nodes: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) nodes: trie::EncodedNodes,
 }
 
 impl PreparedState {
@@ -53,7 +53,7 @@ pub(crate) fn prepare(
     let txn = db.inner.store.begin_read()?;
     let reader = BlockReader::new(&txn);
     let head = reader.head_number()?;
-    let (version, parent_n, parent_hash, snapshot) = match (parent, head) {
+    let (block, parent_n, parent_hash, snapshot) = match (parent, head) {
         (None, _) => (0, 0, B256::ZERO, None),
         (Some(_), None) => return Err(db.not_initialized()),
         (Some(p), Some(head)) => {
@@ -71,15 +71,12 @@ pub(crate) fn prepare(
     };
     let set = value_set(changes, snapshot.as_ref())?;
     let nodes = NodeReader::new(txn.open_table(TRIE_NODES)?);
-    let (root, batch) = nodes
-        .tree()
-        .put_value_set(set, version)
-        .map_err(StateError::trie)?;
-    let nodes = trie::encode_nodes(&batch).map_err(StateError::trie)?;
+    let (root, new_nodes) = trie::apply_block(&nodes, block, set).map_err(StateError::trie)?;
+    let nodes = trie::encode_nodes(&new_nodes).map_err(StateError::trie)?;
     Ok(PreparedState {
         parent: parent_n,
         parent_hash,
-        root: trie::root_of(root),
+        root,
         nodes,
     })
 }
@@ -115,7 +112,7 @@ fn value_set(
             set.push((trie::storage_key(a, slot), trie::storage_value(v)));
         }
     }
-    set.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    set.sort_unstable_by_key(|x| x.0);
     Ok(set)
 }
 
@@ -177,7 +174,7 @@ pub(crate) fn write_state(
             }
             writes.extend(s.slots.iter().map(|(slot, v)| (*a, *slot, *v)));
         }
-        writes.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        writes.sort_unstable_by_key(|x| (x.0, x.1));
         for (a, slot, v) in writes {
             let key = keys::storage_key(&a, &slot);
             let prev = if v.is_zero() {
@@ -212,7 +209,7 @@ pub(crate) fn write_state(
 
 pub(crate) fn write_nodes(
     txn: &WriteTransaction,
-    nodes: &[(Vec<u8>, Vec<u8>)],
+    nodes: &trie::EncodedNodes,
 ) -> Result<(), StateError> {
     let mut t = txn.open_table(TRIE_NODES)?;
     for (k, v) in nodes {
@@ -315,7 +312,7 @@ impl ChainDb {
         {
             // Tree nodes are keyed by version first: one range holds all
             // nodes written by the removed blocks.
-            let from = keys::trie_version_prefix(number + 1);
+            let from = keys::trie_version_prefix(trie::version_of(number) + 1);
             let mut nodes = txn.open_table(TRIE_NODES)?;
             nodes.retain_in(from.as_slice().., |_, _| false)?;
         }

@@ -113,7 +113,9 @@ impl ChainDb {
         }
         let tree = reader.tree();
         let prove = |k: KeyHash| -> Result<Bytes, StateError> {
-            let (_, proof) = tree.get_with_proof(k, number).map_err(StateError::trie)?;
+            let (_, proof) = tree
+                .get_with_proof(k, trie::version_of(number))
+                .map_err(StateError::trie)?;
             Ok(Bytes::from(
                 borsh::to_vec(&proof).map_err(StateError::trie)?,
             ))
