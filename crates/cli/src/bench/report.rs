@@ -84,7 +84,10 @@ pub struct Report {
 
 /// The stages `tally_metrics` reports, in pipeline order, with their labels.
 const STAGES: [(&str, &str); 6] = [
-    ("poolAdmitMs", "RPC decode + sender recovery + pool validation"),
+    (
+        "poolAdmitMs",
+        "RPC decode + sender recovery + pool validation",
+    ),
     ("selectMs", "choosing transactions from the pool"),
     ("executeMs", "EVM execution"),
     ("stateRootMs", "state root"),
@@ -293,7 +296,11 @@ impl Report {
             let _ = writeln!(s, "node time (of {window_ms:.0} ms wall clock, 2 cores):");
             for (key, label) in STAGES {
                 if let Some(v) = t.get(key) {
-                    let share = if window_ms > 0.0 { 100.0 * v / window_ms } else { 0.0 };
+                    let share = if window_ms > 0.0 {
+                        100.0 * v / window_ms
+                    } else {
+                        0.0
+                    };
                     let _ = writeln!(s, "  {v:>9.1} ms  {share:>5.1}%  {label}");
                 }
             }
