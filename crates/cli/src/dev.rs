@@ -96,6 +96,9 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Handlers go in before the node announces itself, so a signal sent
+        // as soon as the banner appears still shuts down cleanly.
+        let shutdown = Shutdown::install()?;
         let node = Node::start(config).await?;
         print_banner(
             &node,
@@ -105,7 +108,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             _temp.is_some(),
             args.block_time,
         );
-        wait_for_shutdown().await;
+        shutdown.wait().await;
         eprintln!("shutting down...");
         node.stop().await;
         eprintln!("stopped cleanly");
@@ -154,17 +157,35 @@ fn print_banner(
     println!("{out}");
 }
 
-async fn wait_for_shutdown() {
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment of install.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Shutdown {})
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
