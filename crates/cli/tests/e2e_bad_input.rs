@@ -1,0 +1,257 @@
+//! End to end: what a real `tally dev` process answers to bad input, with
+//! the JSON-RPC codes and messages Ethereum clients match on, and that it
+//! keeps serving and mining afterwards. Also bad startup conditions: a port
+//! already taken and a corrupt data directory must end the process with a
+//! clear error, never a panic.
+
+mod common;
+
+use std::time::Duration;
+
+use alloy_consensus::{Signed, TxEip1559, TxEnvelope};
+use alloy_primitives::{Bytes, Signature, TxKind, U256};
+use common::*;
+use serde_json::json;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn assert_rejected(err: &RpcErr, needle: &str) {
+    assert!(
+        err.message.contains(needle),
+        "expected {needle:?} in the error, got {err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_get_standard_codes() {
+    let node = TestNode::start();
+    let rpc = node.rpc();
+
+    let (_, v) = rpc
+        .post_raw("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\"")
+        .await;
+    assert_eq!(v["error"]["code"], -32700, "truncated JSON: {v}");
+    let (_, v) = rpc.post_raw("not json at all").await;
+    assert_eq!(v["error"]["code"], -32700, "garbage: {v}");
+
+    let err = rpc.err("eth_noSuchMethod", json!([])).await;
+    assert_eq!(err.code, -32601, "{err:?}");
+
+    let err = rpc.err("eth_getBalance", json!(["0x1234", "latest"])).await;
+    assert_eq!(err.code, -32602, "short address: {err:?}");
+    let err = rpc.err("eth_getBalance", json!([])).await;
+    assert_eq!(err.code, -32602, "missing params: {err:?}");
+    let err = rpc
+        .err("eth_getBlockByNumber", json!(["0xzz", false]))
+        .await;
+    assert_eq!(err.code, -32602, "bad block number: {err:?}");
+
+    // A batch answers each entry, the bad one with its own error.
+    let (_, v) = rpc
+        .post_raw(
+            json!([
+                {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                {"jsonrpc": "2.0", "id": 2, "method": "eth_nope", "params": []}
+            ])
+            .to_string(),
+        )
+        .await;
+    let answers = v.as_array().unwrap_or_else(|| panic!("batch answer: {v}"));
+    assert_eq!(answers.len(), 2, "{v}");
+    let chain = answers.iter().find(|a| a["id"] == 1).expect("id 1");
+    assert_eq!(quantity(&chain["result"]), CHAIN_ID);
+    let bad = answers.iter().find(|a| a["id"] == 2).expect("id 2");
+    assert_eq!(bad["error"]["code"], -32601, "{v}");
+
+    // Still alive.
+    assert_eq!(rpc.block_number().await, 0);
+}
+
+/// A transaction signed with a signature that recovers to no key.
+fn with_bad_signature(tx: TxEip1559) -> TxEnvelope {
+    let sig = Signature::new(U256::ZERO, U256::from(1u64), false);
+    TxEnvelope::Eip1559(Signed::new_unhashed(tx, sig))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_transactions_are_rejected_and_the_node_keeps_mining() {
+    let node = TestNode::start();
+    let rpc = node.rpc();
+    let w = wallets(5);
+
+    // Malformed RLP / envelopes.
+    for junk in [
+        &b""[..],
+        &[0x02][..],
+        &[0x02, 0xf8, 0xff, 0x01][..],
+        &[0xc0][..],
+        &[0x7f, 0x01, 0x02][..],
+    ] {
+        let err = rpc.send_raw_bytes(junk).await.expect_err("junk accepted");
+        assert!(
+            err.code == -32602 || err.code == -32000,
+            "junk {junk:02x?}: {err:?}"
+        );
+        assert!(!err.message.is_empty());
+    }
+
+    // Wrong chain id.
+    let mut tx = TxEip1559 {
+        chain_id: 1,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2 * BASE_FEE,
+        max_priority_fee_per_gas: BASE_FEE,
+        to: TxKind::Call(w[1].address),
+        value: U256::from(1u64),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let err = rpc
+        .send_raw(&w[0].sign(tx.clone()))
+        .await
+        .expect_err("wrong chain id accepted");
+    assert_rejected(&err, "invalid chain id");
+
+    // Bad signature.
+    tx.chain_id = CHAIN_ID;
+    let err = rpc
+        .send_raw(&with_bad_signature(tx.clone()))
+        .await
+        .expect_err("bad signature accepted");
+    assert_rejected(&err, "invalid sender");
+
+    // Nonce too low: mine nonce 0, then send another nonce 0.
+    rpc.send_and_mine(&w[0].transfer(0, w[1].address, U256::from(1u64)))
+        .await;
+    let err = rpc
+        .send_raw(&w[0].transfer(0, w[1].address, U256::from(2u64)))
+        .await
+        .expect_err("nonce too low accepted");
+    assert_rejected(&err, "nonce too low");
+
+    // Oversize: more than 128 KiB of calldata.
+    let big = vec![0x01u8; 130 * 1024];
+    let gas = 21_000 + 16 * big.len() as u64;
+    let tx = w[0].tx(1, TxKind::Call(w[1].address), U256::ZERO, big.into(), gas);
+    let err = rpc.send_raw(&tx).await.expect_err("oversize accepted");
+    assert_rejected(&err, "oversized data");
+
+    // Insufficient funds: an account with nothing, and a funded one asking
+    // for more than it has.
+    let (poor_key, _) = tally_crypto::dev_accounts(20)
+        .pop()
+        .expect("20th dev account");
+    let poor = Wallet {
+        address: tally_crypto::address_of(&poor_key),
+        key: poor_key,
+    };
+    let err = rpc
+        .send_raw(&poor.transfer(0, w[1].address, U256::from(1u64)))
+        .await
+        .expect_err("unfunded account accepted");
+    assert_rejected(&err, "insufficient funds for gas * price + value");
+    let all = rpc.balance(w[2].address, "latest").await;
+    let err = rpc
+        .send_raw(&w[2].transfer(0, w[1].address, all))
+        .await
+        .expect_err("overdraft accepted");
+    assert_rejected(&err, "insufficient funds for gas * price + value");
+
+    // Nonce gap: queued, not mined, until the gap fills.
+    let gapped = w[3].transfer(2, w[1].address, U256::from(3u64));
+    let gap_hash = rpc.send_raw(&gapped).await.expect("gapped tx accepted");
+    assert_eq!(gap_hash, *gapped.tx_hash());
+    // Replacing it at the same price is underpriced.
+    let same_price = w[3].transfer(2, w[1].address, U256::from(4u64));
+    let err = rpc
+        .send_raw(&same_price)
+        .await
+        .expect_err("same-price replacement accepted");
+    assert_rejected(&err, "replacement transaction underpriced");
+    // Another sender's tx gets mined; the gapped one must not be.
+    rpc.send_and_mine(&w[4].transfer(0, w[1].address, U256::from(1u64)))
+        .await;
+    let r = rpc.ok("eth_getTransactionReceipt", json!([gap_hash])).await;
+    assert!(r.is_null(), "gapped tx was mined: {r}");
+    assert_eq!(rpc.nonce(w[3].address, "latest").await, 0);
+    rpc.send_raw(&w[3].transfer(0, w[1].address, U256::from(1u64)))
+        .await
+        .expect("nonce 0");
+    rpc.send_raw(&w[3].transfer(1, w[1].address, U256::from(1u64)))
+        .await
+        .expect("nonce 1");
+    let r = rpc.wait_receipt(gap_hash, TIMEOUT).await;
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(rpc.nonce(w[3].address, "latest").await, 3);
+
+    // Still serves and mines a valid transaction.
+    let r = rpc
+        .send_and_mine(&w[0].transfer(1, w[1].address, U256::from(5u64)))
+        .await;
+    assert_eq!(r["status"], "0x1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn port_in_use_exits_with_an_error_naming_the_address() {
+    let first = TestNode::start();
+    let port = first.port.to_string();
+    let other = tempfile::tempdir().expect("tempdir");
+    let dir = other.path().to_str().expect("utf-8 temp path");
+    let (status, _, stderr) = run_to_exit(
+        &["dev", "--port", &port, "--datadir", dir],
+        Duration::from_secs(60),
+    );
+    assert!(!status.success(), "second node on port {port} started");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")),
+        "error does not name the address: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The first node is unaffected.
+    assert_eq!(first.rpc().block_number().await, 0);
+}
+
+#[test]
+fn corrupt_datadir_exits_with_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("chain.redb");
+    std::fs::write(
+        &db,
+        b"this is not a redb database, just garbage".repeat(200),
+    )
+    .expect("write garbage");
+    let d = dir.path().to_str().expect("utf-8 temp path");
+    let (status, _, stderr) = run_to_exit(
+        &["dev", "--port", "0", "--datadir", d],
+        Duration::from_secs(60),
+    );
+    assert!(!status.success(), "node started on a corrupt chain.redb");
+    assert!(
+        stderr.contains("chain.redb"),
+        "error does not name the file: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    // The garbage is left for the user to inspect, not overwritten.
+    let left = std::fs::read(&db).expect("chain.redb still there");
+    assert!(left.starts_with(b"this is not a redb database"));
+}
+
+/// The signal is sent the moment the banner says the node is ready: the
+/// handlers must be installed by then. Several rounds, since a missing
+/// handler shows only when the signal wins the race.
+#[test]
+fn sigterm_stops_the_node_cleanly() {
+    for round in 0..4 {
+        for signal in ["TERM", "INT"] {
+            let mut node = TestNode::start();
+            let status = node.signal_and_wait(signal, Duration::from_secs(30));
+            assert!(
+                status.success(),
+                "round {round}: exit after SIG{signal}: {status:?}; stderr:\n{}",
+                node.stderr()
+            );
+        }
+    }
+}
