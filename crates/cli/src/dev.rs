@@ -90,6 +90,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         rpc_addr: SocketAddr::new(args.host, args.port),
         beneficiary: Address::ZERO,
         dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
+        node_key: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

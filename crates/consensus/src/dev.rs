@@ -4,13 +4,25 @@
 //! pending and no build is under way, so a burst of transactions lands in as
 //! few blocks as execution allows. Interval mode builds every `block_time`,
 //! empty or not. Every dev block is final as soon as it is the head.
+//!
+//! With an authority (a chain spec naming the producer's ed25519 key), only
+//! the node holding that key builds, it signs each header's seal hash, and
+//! every node checks that signature: the rule a multi-node dev network uses
+//! until the BFT and PoW engines take over.
 
 use crate::{verify_parent_link, Effect, Engine, Event, Millis, SealError, Weight};
-use tally_primitives::{Header, B256};
+use tally_crypto::node_key::{self, NodeKey, NodePublicKey, NodeSignature};
+use tally_primitives::{Bytes, Header, B256};
+
+/// Length of an authority seal: one ed25519 signature.
+pub const AUTHORITY_SEAL_LEN: usize = 64;
 
 #[derive(Debug)]
 pub struct DevEngine {
     block_time: Millis,
+    authority: Option<NodePublicKey>,
+    /// Our key, when we are the authority.
+    signer: Option<NodeKey>,
     head: Option<(B256, u64)>,
     pending: usize,
     building: bool,
@@ -18,10 +30,13 @@ pub struct DevEngine {
 }
 
 impl DevEngine {
-    /// `block_time` 0 means instant sealing.
+    /// A single-node engine whose blocks carry no seal. `block_time` 0 means
+    /// instant sealing.
     pub fn new(block_time: Millis) -> Self {
         DevEngine {
             block_time,
+            authority: None,
+            signer: None,
             head: None,
             pending: 0,
             building: false,
@@ -29,7 +44,32 @@ impl DevEngine {
         }
     }
 
+    /// An engine for a chain whose blocks the `authority` key signs. With
+    /// `our_key` equal to the authority this node produces; otherwise it only
+    /// verifies.
+    pub fn with_authority(
+        block_time: Millis,
+        authority: &B256,
+        our_key: Option<NodeKey>,
+    ) -> Result<Self, node_key::NodeKeyError> {
+        let public = node_key::parse_public_key(&authority.to_string())?;
+        let signer = our_key.filter(|k| k.public() == public);
+        Ok(DevEngine {
+            authority: Some(public),
+            signer,
+            ..DevEngine::new(block_time)
+        })
+    }
+
+    /// Whether this node may build blocks.
+    pub fn is_producer(&self) -> bool {
+        self.authority.is_none() || self.signer.is_some()
+    }
+
     fn build(&mut self, now: Millis) -> Vec<Effect> {
+        if !self.is_producer() {
+            return Vec::new();
+        }
         let Some((parent, parent_ts)) = self.head else {
             return Vec::new();
         };
@@ -47,19 +87,42 @@ impl Engine for DevEngine {
 
     fn verify_seal(&self, parent: &Header, header: &Header) -> Result<(), SealError> {
         verify_parent_link(parent, header)?;
-        if !header.seal.is_empty() {
-            return Err(SealError::BadSeal {
-                number: header.number,
-                reason: format!(
+        let bad = |reason: String| SealError::BadSeal {
+            number: header.number,
+            reason,
+        };
+        let Some(authority) = &self.authority else {
+            if !header.seal.is_empty() {
+                return Err(bad(format!(
                     "dev blocks carry no seal, found {} bytes",
                     header.seal.len()
-                ),
-            });
-        }
-        Ok(())
+                )));
+            }
+            return Ok(());
+        };
+        let bytes: [u8; AUTHORITY_SEAL_LEN] = header.seal.as_ref().try_into().map_err(|_| {
+            bad(format!(
+                "expected a {AUTHORITY_SEAL_LEN}-byte authority signature, found {} bytes",
+                header.seal.len()
+            ))
+        })?;
+        let signature = NodeSignature::from_bytes(&bytes);
+        node_key::verify(authority, header.seal_hash().as_slice(), &signature)
+            .map_err(|_| bad("not signed by the chain's authority".into()))
     }
 
-    fn seal(&mut self, header: Header) -> Result<Header, SealError> {
+    fn seal(&mut self, mut header: Header) -> Result<Header, SealError> {
+        if self.authority.is_none() {
+            return Ok(header);
+        }
+        let Some(signer) = &self.signer else {
+            return Err(SealError::BadSeal {
+                number: header.number,
+                reason: "this node does not hold the authority key".into(),
+            });
+        };
+        let signature = signer.sign(header.seal_hash().as_slice());
+        header.seal = Bytes::copy_from_slice(&signature.to_bytes());
         Ok(header)
     }
 
@@ -186,6 +249,61 @@ mod tests {
         let fx = e.handle(Event::Tick { now: 11_000 });
         assert!(matches!(fx[0], Effect::BuildBlock { timestamp: 11, .. }));
         assert_eq!(fx[1], Effect::WakeAt(12_000));
+    }
+
+    #[test]
+    fn authority_seals_and_others_verify_but_do_not_build() {
+        let key = NodeKey::from_bytes(&[7u8; 32]);
+        let authority = B256::from(key.public().to_bytes());
+        let mut producer = DevEngine::with_authority(0, &authority, Some(key)).unwrap();
+        let mut follower = DevEngine::with_authority(0, &authority, None).unwrap();
+        let stranger = NodeKey::from_bytes(&[8u8; 32]);
+        let mut impostor =
+            DevEngine::with_authority(0, &authority, Some(stranger.clone())).unwrap();
+        assert!(producer.is_producer() && !follower.is_producer() && !impostor.is_producer());
+
+        head(&mut follower, 0, 1_000);
+        assert!(follower
+            .handle(Event::PendingTransactions {
+                count: 5,
+                now: 1_000
+            })
+            .is_empty());
+        head(&mut producer, 0, 1_000);
+        assert!(!producer
+            .handle(Event::PendingTransactions {
+                count: 5,
+                now: 1_000
+            })
+            .is_empty());
+
+        let parent = Header {
+            number: 0,
+            timestamp: 1,
+            ..Default::default()
+        };
+        let header = Header {
+            number: 1,
+            timestamp: 1,
+            ..Default::default()
+        };
+        let sealed = producer.seal(header.clone()).unwrap();
+        assert_eq!(sealed.seal.len(), AUTHORITY_SEAL_LEN);
+        assert!(follower.verify_seal(&parent, &sealed).is_ok());
+        // Any change to the sealed fields breaks the signature.
+        let altered = Header {
+            gas_used: 1,
+            ..sealed.clone()
+        };
+        assert!(follower.verify_seal(&parent, &altered).is_err());
+        // A seal by another key, a missing seal, a short seal: all refused.
+        let forged = Header {
+            seal: Bytes::copy_from_slice(&stranger.sign(header.seal_hash().as_slice()).to_bytes()),
+            ..header.clone()
+        };
+        assert!(follower.verify_seal(&parent, &forged).is_err());
+        assert!(follower.verify_seal(&parent, &header).is_err());
+        assert!(impostor.seal(header).is_err());
     }
 
     #[test]

@@ -17,4 +17,7 @@ pub struct NodeConfig {
     /// without changing the chain spec, so a dev chain can be restarted with
     /// another block time.
     pub dev_block_time_ms: Option<u64>,
+    /// This node's ed25519 identity; it seals blocks when the chain spec
+    /// names it as the authority.
+    pub node_key: Option<tally_crypto::node_key::NodeKey>,
 }

@@ -60,9 +60,19 @@ impl Node {
         let head = db.head()?;
         let spec = Arc::new(config.spec.clone());
         let engine: Box<dyn Engine> = match &spec.engine {
-            EngineSpec::Dev { block_time_ms } => Box::new(DevEngine::new(
-                config.dev_block_time_ms.unwrap_or(*block_time_ms),
-            )),
+            EngineSpec::Dev {
+                block_time_ms,
+                authority,
+            } => {
+                let block_time = config.dev_block_time_ms.unwrap_or(*block_time_ms);
+                match authority {
+                    None => Box::new(DevEngine::new(block_time)),
+                    Some(key) => Box::new(
+                        DevEngine::with_authority(block_time, key, config.node_key.clone())
+                            .map_err(|e| NodeError::Chain(format!("chain spec authority: {e}")))?,
+                    ),
+                }
+            }
         };
         let engine_name = engine.name().to_string();
         let pool = TxPool::new(PoolConfig::new(

@@ -30,6 +30,11 @@ pub enum EngineSpec {
     Dev {
         #[serde(default)]
         block_time_ms: u64,
+        /// The ed25519 public key of the one node allowed to produce blocks;
+        /// every other node checks the producer's signature in each header's
+        /// seal. Absent: blocks carry no seal (a single-node dev chain).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authority: Option<B256>,
     },
 }
 
@@ -69,7 +74,10 @@ impl ChainSpec {
         ChainSpec {
             name: "tally-dev".into(),
             chain_id: 31337,
-            engine: EngineSpec::Dev { block_time_ms },
+            engine: EngineSpec::Dev {
+                block_time_ms,
+                authority: None,
+            },
             gas_limit: 300_000_000,
             base_fee: 1_000_000_000,
             timestamp: 0,
