@@ -309,6 +309,8 @@ impl Backend for NodeBackend {
     }
 
     fn metrics(&self) -> serde_json::Value {
-        serde_json::to_value(self.chain.metrics.snapshot()).unwrap_or_default()
+        let mut snapshot = self.chain.metrics.snapshot();
+        snapshot.sender_recovery_ms = self.chain.pool.recovery_time().as_secs_f64() * 1e3;
+        serde_json::to_value(snapshot).unwrap_or_default()
     }
 }

@@ -36,6 +36,8 @@ pub struct MetricsSnapshot {
     pub pool_admitted: u64,
     pub pool_rejected: u64,
     pub pool_admit_ms: f64,
+    /// Part of `pool_admit_ms` spent recovering senders (summed over threads).
+    pub sender_recovery_ms: f64,
     pub select_ms: f64,
     pub execute_ms: f64,
     pub state_root_ms: f64,
@@ -60,6 +62,7 @@ impl Metrics {
             pool_admitted: self.pool_admitted.load(Ordering::Relaxed),
             pool_rejected: self.pool_rejected.load(Ordering::Relaxed),
             pool_admit_ms: ms(&self.pool_admit_ns),
+            sender_recovery_ms: 0.0,
             select_ms: ms(&self.select_ns),
             execute_ms: ms(&self.execute_ns),
             state_root_ms: ms(&self.state_root_ns),

@@ -15,6 +15,9 @@ use crate::{AccountReader, PoolConfig, PoolError, PooledTx};
 struct Inner {
     config: PoolConfig,
     store: RwLock<Store>,
+    /// Total time spent recovering senders, in nanoseconds: the dominant
+    /// cost of admission, reported on its own in node metrics.
+    recover_ns: std::sync::atomic::AtomicU64,
 }
 
 /// A cloneable handle to one transaction pool.
@@ -39,12 +42,23 @@ impl TxPool {
             inner: Arc::new(Inner {
                 config,
                 store: RwLock::new(Store::default()),
+                recover_ns: Default::default(),
             }),
         }
     }
 
     pub fn config(&self) -> &PoolConfig {
         &self.inner.config
+    }
+
+    /// Total time spent recovering transaction senders since the pool
+    /// started (summed over threads).
+    pub fn recovery_time(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            self.inner
+                .recover_ns
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Decodes an EIP-2718 transaction (legacy/EIP-155, EIP-2930, EIP-1559)
@@ -72,8 +86,13 @@ impl TxPool {
         if self.inner.store.read().contains(tx.tx_hash()) {
             return Err(PoolError::AlreadyKnown);
         }
-        let sender = tally_crypto::recover_sender(&tx)
-            .map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let started = std::time::Instant::now();
+        let sender = tally_crypto::recover_sender(&tx);
+        self.inner.recover_ns.fetch_add(
+            started.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let sender = sender.map_err(|e| PoolError::InvalidSender(e.to_string()))?;
         Ok(PooledTx::new(tx, sender, raw.len()))
     }
 
