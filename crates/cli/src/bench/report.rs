@@ -83,11 +83,12 @@ pub struct Report {
 }
 
 /// The stages `tally_metrics` reports, in pipeline order, with their labels.
-const STAGES: [(&str, &str); 6] = [
+const STAGES: [(&str, &str); 7] = [
     (
         "poolAdmitMs",
         "RPC decode + sender recovery + pool validation",
     ),
+    ("senderRecoveryMs", "  of which sender recovery (secp256k1)"),
     ("selectMs", "choosing transactions from the pool"),
     ("executeMs", "EVM execution"),
     ("stateRootMs", "state root"),
