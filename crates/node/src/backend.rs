@@ -308,6 +308,41 @@ impl Backend for NodeBackend {
         self.pending_txs.subscribe()
     }
 
+    fn prometheus(&self) -> String {
+        let head = self.chain.head.read().number;
+        let pool = &self.chain.pool;
+        let mut text = self.chain.metrics.prometheus(&[
+            (
+                "head_block",
+                "Number of the canonical head block.",
+                head as f64,
+            ),
+            (
+                "finalized_block",
+                "Number of the highest final block.",
+                *self.chain.finalized.read() as f64,
+            ),
+            (
+                "txpool_pending",
+                "Executable transactions in the pool.",
+                pool.pending_count() as f64,
+            ),
+            (
+                "txpool_queued",
+                "Transactions waiting for a nonce gap to fill.",
+                pool.queued_count() as f64,
+            ),
+            ("peers", "Connected peers.", 0.0),
+        ]);
+        text.push_str(&format!(
+            "# HELP tally_sender_recovery_seconds_total Time recovering transaction senders.\n\
+             # TYPE tally_sender_recovery_seconds_total counter\n\
+             tally_sender_recovery_seconds_total {}\n",
+            pool.recovery_time().as_secs_f64()
+        ));
+        text
+    }
+
     fn metrics(&self) -> serde_json::Value {
         let mut snapshot = self.chain.metrics.snapshot();
         snapshot.sender_recovery_ms = self.chain.pool.recovery_time().as_secs_f64() * 1e3;

@@ -71,10 +71,15 @@ impl Metrics {
         }
     }
 
-    /// Prometheus text exposition.
-    pub fn prometheus(&self) -> String {
+    /// Prometheus text exposition of the counters, plus the gauges given.
+    pub fn prometheus(&self, gauges: &[(&str, &str, f64)]) -> String {
         let s = self.snapshot();
         let mut out = String::new();
+        for (name, help, v) in gauges {
+            out.push_str(&format!(
+                "# HELP tally_{name} {help}\n# TYPE tally_{name} gauge\ntally_{name} {v}\n"
+            ));
+        }
         let mut line = |name: &str, help: &str, kind: &str, v: f64| {
             out.push_str(&format!(
                 "# HELP tally_{name} {help}\n# TYPE tally_{name} {kind}\ntally_{name} {v}\n"

@@ -227,4 +227,10 @@ pub trait Backend: Send + Sync + 'static {
     fn metrics(&self) -> serde_json::Value {
         serde_json::Value::Null
     }
+
+    /// The node's counters in Prometheus text format, served at
+    /// `GET /metrics` on the RPC port; empty when the backend keeps none.
+    fn prometheus(&self) -> String {
+        String::new()
+    }
 }

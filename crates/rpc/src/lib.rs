@@ -25,6 +25,7 @@ mod eth;
 mod fees;
 mod filters;
 mod logs;
+mod metrics_http;
 mod misc;
 mod pubsub;
 mod server;

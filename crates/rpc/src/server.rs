@@ -118,6 +118,7 @@ pub async fn start(
     config: RpcConfig,
     backend: Arc<dyn Backend>,
 ) -> Result<RpcServerHandle, RpcError> {
+    let metrics = crate::metrics_http::MetricsLayer::new(backend.clone());
     let module = rpc_module(&config, backend);
     let server_config = ServerConfig::builder()
         .max_connections(config.max_connections)
@@ -137,7 +138,7 @@ pub async fn start(
     let cors = crate::cors::CorsLayer::new(&config.cors_origins)?;
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors).layer(metrics))
         .build(addr)
         .await
         .map_err(bind_err)?;
