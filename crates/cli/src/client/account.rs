@@ -41,14 +41,7 @@ pub fn run(cmd: AccountCommand) -> anyhow::Result<()> {
             wei,
             rpc,
         } => {
-            let address = parse_address(&address)?;
-            let block = parse_block(&block)?;
-            let rpc = Rpc::connect(&rpc)?;
-            let answer: Value = rpc.call(
-                "eth_getBalance",
-                vec![Value::String(address.to_string()), block.to_param()],
-            )?;
-            let balance = hex_answer(&answer, "eth_getBalance")?;
+            let balance = account_quantity("eth_getBalance", &address, &block, &rpc)?;
             if wei {
                 println!("{balance}");
             } else {
@@ -61,17 +54,28 @@ pub fn run(cmd: AccountCommand) -> anyhow::Result<()> {
             block,
             rpc,
         } => {
-            let address = parse_address(&address)?;
-            let block = parse_block(&block)?;
-            let rpc = Rpc::connect(&rpc)?;
-            let answer: Value = rpc.call(
-                "eth_getTransactionCount",
-                vec![Value::String(address.to_string()), block.to_param()],
-            )?;
-            println!("{}", hex_answer(&answer, "eth_getTransactionCount")?);
+            let nonce = account_quantity("eth_getTransactionCount", &address, &block, &rpc)?;
+            println!("{nonce}");
             Ok(())
         }
     }
+}
+
+/// Asks `method(address, block)` and reads the hex quantity it answers.
+fn account_quantity(
+    method: &str,
+    address: &str,
+    block: &str,
+    rpc: &RpcArgs,
+) -> anyhow::Result<U256> {
+    let address = parse_address(address)?;
+    let block = parse_block(block)?;
+    let rpc = Rpc::connect(rpc)?;
+    let answer: Value = rpc.call(
+        method,
+        vec![Value::String(address.to_string()), block.to_param()],
+    )?;
+    hex_answer(&answer, method)
 }
 
 fn hex_answer(value: &Value, method: &str) -> anyhow::Result<U256> {
