@@ -60,7 +60,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     let accounts = tally_crypto::mnemonic::dev_accounts(args.accounts);
 
-    let (datadir, _temp) = match &args.datadir {
+    let (datadir, temp) = match &args.datadir {
         Some(d) => (d.clone(), None),
         None => {
             let t = tempfile::Builder::new()
@@ -106,14 +106,14 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             &spec,
             &accounts,
             &datadir,
-            _temp.is_some(),
+            temp.is_some(),
             args.block_time,
         );
         shutdown.wait().await;
         eprintln!("shutting down...");
         node.stop().await;
         eprintln!("stopped cleanly");
-        drop(_temp);
+        drop(temp);
         anyhow::Ok(())
     })
 }

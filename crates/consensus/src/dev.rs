@@ -52,7 +52,12 @@ impl DevEngine {
         authority: &B256,
         our_key: Option<NodeKey>,
     ) -> Result<Self, node_key::NodeKeyError> {
-        let public = node_key::parse_public_key(&authority.to_string())?;
+        let public = NodePublicKey::from_bytes(&authority.0).map_err(|e| {
+            node_key::NodeKeyError::InvalidPublicKey {
+                key: authority.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
         let signer = our_key.filter(|k| k.public() == public);
         Ok(DevEngine {
             authority: Some(public),

@@ -8,7 +8,7 @@ use crate::{
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::{
-    context::{result::EVMError, BlockEnv as RevmBlockEnv, CfgEnv, Context, Journal, TxEnv},
+    context::{BlockEnv as RevmBlockEnv, CfgEnv, Context, Journal, TxEnv},
     handler::MainnetEvm,
     ExecuteCommitEvm, MainBuilder,
 };
@@ -119,14 +119,7 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
         let result = self
             .evm
             .transact_commit(tx_env(tx, sender))
-            .map_err(|e| match e {
-                EVMError::Transaction(t) => ExecError::InvalidTransaction {
-                    index,
-                    reason: t.to_string(),
-                },
-                EVMError::Database(d) => ExecError::State(d.0),
-                other => ExecError::Evm(other.to_string()),
-            })?;
+            .map_err(|e| crate::exec_error(index, e))?;
         let gas = result.tx_gas_used();
         self.gas_used += gas;
         let created = result.created_address();

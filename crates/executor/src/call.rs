@@ -4,10 +4,7 @@ use crate::{builder::new_evm, BlockEnv, ExecError, StateSource};
 use alloy_eips::eip2930::AccessList;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use revm::{
-    context::{
-        result::{EVMError, ExecutionResult},
-        TxEnv,
-    },
+    context::{result::ExecutionResult, TxEnv},
     ExecuteEvm,
 };
 
@@ -74,14 +71,7 @@ pub fn call<S: StateSource + ?Sized>(
         gas_priority_fee: req.max_priority_fee_per_gas,
         ..Default::default()
     };
-    let result = evm.transact(tx).map_err(|e| match e {
-        EVMError::Transaction(t) => ExecError::InvalidTransaction {
-            index: 0,
-            reason: t.to_string(),
-        },
-        EVMError::Database(d) => ExecError::State(d.0),
-        other => ExecError::Evm(other.to_string()),
-    })?;
+    let result = evm.transact(tx).map_err(|e| crate::exec_error(0, e))?;
     let gas_used = result.result.tx_gas_used();
     Ok(match result.result {
         ExecutionResult::Success { output, .. } => CallOutcome {

@@ -45,3 +45,25 @@ pub enum ExecError {
     #[error("EVM failure: {0}")]
     Evm(String),
 }
+
+/// Maps revm's error for transaction `index` into [`ExecError`], wording the
+/// cases wallets and libraries match on as geth does.
+pub(crate) fn exec_error(
+    index: usize,
+    e: revm::context::result::EVMError<StateSourceError>,
+) -> ExecError {
+    use revm::context::result::{EVMError, InvalidTransaction};
+    match e {
+        EVMError::Transaction(t) => {
+            let reason = match &t {
+                InvalidTransaction::LackOfFundForMaxFee { .. } => {
+                    format!("insufficient funds for gas * price + value: {t}")
+                }
+                _ => t.to_string(),
+            };
+            ExecError::InvalidTransaction { index, reason }
+        }
+        EVMError::Database(d) => ExecError::State(d.0),
+        other => ExecError::Evm(other.to_string()),
+    }
+}

@@ -179,3 +179,20 @@ fn deploy_store_call_and_revert() {
     assert!(res.success);
     assert_eq!(res.gas_used, 21_000);
 }
+
+#[test]
+fn a_call_the_sender_cannot_pay_for_uses_geths_wording() {
+    let (_, _, state, env) = setup();
+    let poor = CallRequest {
+        from: Some(Address::repeat_byte(9)),
+        to: Some(Address::repeat_byte(0x77)),
+        gas_price: Some(2 * GWEI),
+        ..Default::default()
+    };
+    let err = call(&state, &env, &poor).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("insufficient funds for gas * price + value"),
+        "{err}"
+    );
+}

@@ -32,15 +32,6 @@ fn internal(e: StateError) -> BackendError {
     BackendError::Internal(e.to_string())
 }
 
-/// geth's wording, which wallets and libraries match on.
-fn exec_message(reason: &str) -> String {
-    if reason.contains("lack of funds") {
-        format!("insufficient funds for gas * price + value: {reason}")
-    } else {
-        reason.to_string()
-    }
-}
-
 impl NodeBackend {
     fn state(&self, number: u64) -> Result<tally_state::StateSnapshot, BackendError> {
         self.chain.db.state_at(number).map_err(|e| match e {
@@ -190,11 +181,13 @@ impl Backend for NodeBackend {
             .header_by_number(number)
             .map_err(internal)?
             .ok_or_else(|| BackendError::NotFound(format!("block {number} not found")))?;
+        // Like geth's RPC gas cap: a call may not ask for more gas than a
+        // block holds, so one request cannot run the EVM without bound.
         if let Some(gas) = request.gas {
-            if gas > self.chain.spec.gas_limit.saturating_mul(10) {
+            if gas > header.gas_limit {
                 return Err(BackendError::InvalidParams(format!(
-                    "gas {gas} is far above the block gas limit {}",
-                    self.chain.spec.gas_limit
+                    "gas {gas} is above the block gas limit {}",
+                    header.gas_limit
                 )));
             }
         }
@@ -226,7 +219,7 @@ impl Backend for NodeBackend {
         };
         let out = tally_executor::call(&source, &env, &req).map_err(|e| match e {
             ExecError::InvalidTransaction { reason, .. } => BackendError::Execution {
-                message: exec_message(&reason),
+                message: reason,
                 data: None,
             },
             other => BackendError::Internal(other.to_string()),

@@ -188,6 +188,25 @@ impl Chain {
     }
 }
 
+/// Compares a header field with what verification computed; formats only
+/// on mismatch, so the common path allocates nothing.
+fn check<T: PartialEq + std::fmt::Display>(
+    number: u64,
+    field: &'static str,
+    claimed: T,
+    computed: T,
+) -> Result<(), ImportError> {
+    if claimed == computed {
+        return Ok(());
+    }
+    Err(ImportError::Mismatch {
+        number,
+        field,
+        claimed: claimed.to_string(),
+        computed: computed.to_string(),
+    })
+}
+
 /// Why a block from outside (a peer, a file) was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -240,6 +259,15 @@ impl Chain {
         }
         engine.verify_seal(&parent, &header)?;
         let number = header.number;
+        check(number, "gas limit", header.gas_limit, self.spec.gas_limit)?;
+        check(number, "base fee", header.base_fee, self.spec.base_fee)?;
+        check(
+            number,
+            "transactions root",
+            header.transactions_root,
+            transactions_root(&block.transactions),
+        )?;
+        // Signatures last among the checks: recovery is the costly one.
         let senders = tally_crypto::recover_senders(&block.transactions)
             .into_iter()
             .enumerate()
@@ -251,33 +279,6 @@ impl Chain {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let check = |field: &'static str, claimed: String, computed: String| {
-            if claimed == computed {
-                Ok(())
-            } else {
-                Err(ImportError::Mismatch {
-                    number,
-                    field,
-                    claimed,
-                    computed,
-                })
-            }
-        };
-        check(
-            "gas limit",
-            header.gas_limit.to_string(),
-            self.spec.gas_limit.to_string(),
-        )?;
-        check(
-            "base fee",
-            header.base_fee.to_string(),
-            self.spec.base_fee.to_string(),
-        )?;
-        check(
-            "transactions root",
-            header.transactions_root.to_string(),
-            transactions_root(&block.transactions).to_string(),
-        )?;
 
         let started = Instant::now();
         let snapshot = self.db.state_at(parent.number).map_err(NodeError::from)?;
@@ -290,20 +291,18 @@ impl Chain {
         let outcome = tally_executor::execute_block(&source, env, &block.transactions, &senders)
             .map_err(|source| ImportError::Execution { number, source })?;
         add(&self.metrics.execute_ns, started.elapsed());
+        check(number, "gas used", header.gas_used, outcome.gas_used)?;
         check(
-            "gas used",
-            header.gas_used.to_string(),
-            outcome.gas_used.to_string(),
-        )?;
-        check(
+            number,
             "receipts root",
-            header.receipts_root.to_string(),
-            receipts_root(&outcome.receipts).to_string(),
+            header.receipts_root,
+            receipts_root(&outcome.receipts),
         )?;
         check(
+            number,
             "logs bloom",
-            header.logs_bloom.to_string(),
-            logs_bloom(&outcome.receipts).to_string(),
+            header.logs_bloom,
+            logs_bloom(&outcome.receipts),
         )?;
         let root_started = Instant::now();
         let (state_root, prepared) = self
@@ -311,11 +310,7 @@ impl Chain {
             .prepare_state_root(parent.number, &outcome.changes)
             .map_err(NodeError::from)?;
         add(&self.metrics.state_root_ns, root_started.elapsed());
-        check(
-            "state root",
-            header.state_root.to_string(),
-            state_root.to_string(),
-        )?;
+        check(number, "state root", header.state_root, state_root)?;
 
         let sealed = SealedBlock {
             header: header.seal_slow(),
