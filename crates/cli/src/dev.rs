@@ -1,5 +1,6 @@
 //! `tally dev`: a single-node chain for development.
 
+use crate::shutdown::Shutdown;
 use anyhow::Context;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use tally_node::{Node, NodeConfig};
@@ -91,6 +92,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         beneficiary: Address::ZERO,
         dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
         node_key: None,
+        network: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -156,37 +158,4 @@ fn print_banner(
         node.rpc_addr()
     ));
     println!("{out}");
-}
-
-/// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment of install.
-struct Shutdown {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Shutdown {
-    fn install() -> anyhow::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Ok(Shutdown {
-                int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
-                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Shutdown {})
-    }
-
-    async fn wait(mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -7,6 +7,9 @@ mod bench;
 mod client;
 mod dev;
 mod logging;
+mod node_cmd;
+mod shutdown;
+mod testnet;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +30,10 @@ struct Cli {
 enum Command {
     /// Run a single-node development chain with 10 funded test accounts.
     Dev(dev::DevArgs),
+    /// Run one node of a network from a node config and a chain spec.
+    Node(node_cmd::NodeArgs),
+    /// Start (or stop) N local nodes on loopback, for demos and tests.
+    Testnet(testnet::TestnetArgs),
     /// Manage keystore (v3) account keys.
     #[command(subcommand)]
     Key(client::key::KeyCommand),
@@ -51,6 +58,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev(args) => dev::run(args),
+        Command::Node(args) => node_cmd::run(args),
+        Command::Testnet(args) => testnet::run(args),
         Command::Key(cmd) => client::key::run(cmd),
         Command::Account(cmd) => client::account::run(cmd),
         Command::Tx(cmd) => client::tx::run(cmd),

@@ -5,9 +5,10 @@ use std::time::Duration;
 use libp2p::{
     gossipsub, identify,
     identity::Keypair,
-    noise, ping,
+    kad::{self, store::MemoryStore, store::MemoryStoreConfig, StoreInserts},
+    mdns, noise, ping,
     request_response::{self, cbor, ProtocolSupport},
-    swarm::NetworkBehaviour,
+    swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
     tcp, yamux, Swarm, SwarmBuilder,
 };
 use sha2::{Digest, Sha256};
@@ -23,6 +24,10 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
     pub sync: cbor::Behaviour<SyncRequest, SyncResponse>,
+    /// Present when [`NetworkConfig::kademlia`] is set.
+    pub kad: Toggle<kad::Behaviour<MemoryStore>>,
+    /// Present when [`NetworkConfig::mdns`] is set.
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
 /// Gossip message ids hash topic and content, so the same transaction or
@@ -64,13 +69,65 @@ fn build_behaviour(key: &Keypair, config: &NetworkConfig) -> Result<Behaviour, N
         request_response::Config::default().with_request_timeout(config.request_timeout),
     );
 
+    let kad = if config.kademlia {
+        Some(build_kad(key, config)?)
+    } else {
+        None
+    };
+    let mdns = if config.mdns {
+        let mdns_config = mdns::Config {
+            query_interval: config.discovery_interval,
+            ..mdns::Config::default()
+        };
+        Some(
+            mdns::tokio::Behaviour::new(mdns_config, key.public().to_peer_id())
+                .map_err(|e| NetworkError::Build(format!("mdns: {e}")))?,
+        )
+    } else {
+        None
+    };
+
     Ok(Behaviour {
         gate: Gate::new(config.allowlist.clone(), config.max_peers),
         identify,
         ping: ping::Behaviour::default(),
         gossipsub,
         sync,
+        kad: Toggle::from(kad),
+        mdns: Toggle::from(mdns),
     })
+}
+
+/// Kademlia is used only to find peers, never to store records: inbound
+/// records and provider announcements are filtered (handed to the service,
+/// which ignores them) so a peer cannot fill our memory, and the store is
+/// kept tiny.
+fn build_kad(
+    key: &Keypair,
+    config: &NetworkConfig,
+) -> Result<kad::Behaviour<MemoryStore>, NetworkError> {
+    let local = key.public().to_peer_id();
+    let mut kad_config = kad::Config::new(config.kad_protocol()?);
+    kad_config
+        .set_record_filtering(StoreInserts::FilterBoth)
+        // The service bootstraps on its own timer, and only while it has room
+        // for more peers; kademlia still bootstraps by itself when its routing
+        // table is small and gains a peer (i.e. soon after the first connection).
+        .set_periodic_bootstrap_interval(None);
+    let store = MemoryStore::with_config(
+        local,
+        MemoryStoreConfig {
+            max_records: 16,
+            max_value_bytes: 1024,
+            max_providers_per_key: 1,
+            max_provided_keys: 16,
+        },
+    );
+    let mut kad = kad::Behaviour::with_config(local, store, kad_config);
+    // Server mode: answer lookups even without a confirmed external address,
+    // which private and LAN deployments never get.
+    kad.set_mode(Some(kad::Mode::Server));
+    Ok(kad)
 }
 
 /// TCP + noise + yamux, with the behaviour above. Connections stay open while

@@ -44,6 +44,15 @@ pub struct NetworkConfig {
     pub ban_threshold: u32,
     /// How long a ban lasts.
     pub ban_duration: Duration,
+    /// Find peers through a Kademlia DHT seeded by the bootnodes (public chains;
+    /// harmless on consortium chains, where non-members are never dialled).
+    pub kademlia: bool,
+    /// Find peers on the local network by multicast DNS (LAN and dev setups).
+    /// Only addresses on non-loopback interfaces are announced.
+    pub mdns: bool,
+    /// How often discovery runs (Kademlia bootstrap, mDNS query, expiry of
+    /// stalled dials) while the node has room for more peers. Short in tests.
+    pub discovery_interval: Duration,
 }
 
 impl NetworkConfig {
@@ -64,6 +73,9 @@ impl NetworkConfig {
             request_timeout: Duration::from_secs(30),
             ban_threshold: 100,
             ban_duration: Duration::from_secs(3600),
+            kademlia: true,
+            mdns: false,
+            discovery_interval: Duration::from_secs(30),
         }
     }
 
@@ -87,10 +99,16 @@ impl NetworkConfig {
                 "ban_threshold is 0; expected a positive penalty total".into(),
             ));
         }
-        if self.gossip_heartbeat.is_zero() {
-            return Err(NetworkError::InvalidConfig(
-                "gossip_heartbeat is 0; expected a positive duration".into(),
-            ));
+        let durations = [
+            ("gossip_heartbeat", self.gossip_heartbeat),
+            ("discovery_interval", self.discovery_interval),
+        ];
+        for (name, value) in durations {
+            if value.is_zero() {
+                return Err(NetworkError::InvalidConfig(format!(
+                    "{name} is 0; expected a positive duration"
+                )));
+            }
         }
         Ok(())
     }
@@ -112,6 +130,13 @@ impl NetworkConfig {
     pub(crate) fn sync_protocol(&self) -> Result<StreamProtocol, NetworkError> {
         StreamProtocol::try_from_owned(format!("/tally/{}/sync/1", self.genesis_hex()))
             .map_err(|e| NetworkError::InvalidConfig(format!("sync protocol name: {e}")))
+    }
+
+    /// The Kademlia protocol name: per chain, so nodes of different chains
+    /// never share routing tables.
+    pub(crate) fn kad_protocol(&self) -> Result<StreamProtocol, NetworkError> {
+        StreamProtocol::try_from_owned(format!("/tally/{}/kad/1.0.0", self.genesis_hex()))
+            .map_err(|e| NetworkError::InvalidConfig(format!("kademlia protocol name: {e}")))
     }
 }
 
@@ -189,6 +214,14 @@ mod tests {
             a.sync_protocol().expect("valid"),
             b.sync_protocol().expect("valid")
         );
+        assert_ne!(
+            a.kad_protocol().expect("valid"),
+            b.kad_protocol().expect("valid")
+        );
+        assert_eq!(
+            a.kad_protocol().expect("valid").as_ref(),
+            format!("/tally/{}/kad/1.0.0", hex::encode([1u8; 32]))
+        );
     }
 
     #[test]
@@ -198,5 +231,15 @@ mod tests {
         config.max_peers = 0;
         let err = config.validate().expect_err("zero max_peers");
         assert!(err.to_string().contains("max_peers"), "{err}");
+    }
+
+    #[test]
+    fn discovery_defaults_and_zero_interval() {
+        let mut config = NetworkConfig::new(listen(), 1, [0u8; 32]);
+        assert!(config.kademlia);
+        assert!(!config.mdns);
+        config.discovery_interval = Duration::ZERO;
+        let err = config.validate().expect_err("zero discovery_interval");
+        assert!(err.to_string().contains("discovery_interval"), "{err}");
     }
 }

@@ -38,15 +38,28 @@
 //! before any protocol runs, and reports [`NetworkEvent::Refused`]. Peers the
 //! node reports with [`NetworkHandle::report_peer`] accumulate penalties and
 //! are disconnected and banned at a threshold.
+//!
+//! # Discovery
+//!
+//! Nodes find each other through a Kademlia DHT seeded by the bootnodes
+//! ([`NetworkConfig::kademlia`], on by default; its protocol name contains the
+//! genesis hash too) and, on a LAN, through mDNS ([`NetworkConfig::mdns`]).
+//! Discovered peers are dialled only while the node is below
+//! [`NetworkConfig::max_peers`], and on consortium chains only members are
+//! dialled; the gate still has the last word on every connection.
 
+mod api;
 mod behaviour;
 mod config;
+mod discovery;
 mod error;
 mod gate;
 mod handle;
 mod service;
+pub mod sim;
 mod types;
 
+pub use api::Network;
 pub use config::{
     keypair_from_ed25519_secret, peer_id_from_ed25519_public, peer_id_from_ed25519_secret,
     NetworkConfig, DEFAULT_MAX_GOSSIP_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
@@ -60,4 +73,4 @@ pub use types::{
 
 /// Re-exported so callers can name addresses, peer ids and keys without
 /// depending on libp2p themselves.
-pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
+pub use libp2p::{identity::Keypair, multiaddr, Multiaddr, PeerId};

@@ -21,6 +21,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     behaviour::{build_swarm, Behaviour, BehaviourEvent},
+    discovery::Discovery,
     gate::GateEvent,
     handle::{Command, Stats},
     GossipKind, NetworkConfig, NetworkError, NetworkEvent, NetworkHandle, RefuseReason, RequestId,
@@ -51,6 +52,7 @@ impl NetworkService {
         config.validate()?;
         let local_peer_id = keypair.public().to_peer_id();
         let mut swarm = build_swarm(keypair, &config)?;
+        let discovery = Discovery::new(&config, local_peer_id)?;
 
         let mut topics = HashMap::new();
         for kind in GossipKind::ALL {
@@ -87,8 +89,10 @@ impl NetworkService {
             inbound_ids: HashMap::new(),
             outbound: HashMap::new(),
             next_request_id: 0,
+            discovery,
         };
         task.wait_for_listener().await?;
+        task.discovery.start(&mut task.swarm);
         task.dial_bootnodes();
         info!(peer_id = %local_peer_id, "network started");
         tokio::spawn(task.run());
@@ -115,6 +119,7 @@ struct Task {
     outbound:
         HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<SyncResponse, NetworkError>>)>,
     next_request_id: u64,
+    discovery: Discovery,
 }
 
 impl Task {
@@ -161,8 +166,14 @@ impl Task {
 
     async fn run(mut self) {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
-        redial.tick().await; // the first tick is immediate; bootnodes were just dialled
-                             // A second sender, so waiting for room does not borrow `self`.
+        // The first tick is immediate; bootnodes were just dialled.
+        redial.tick().await;
+        let mut discover = tokio::time::interval(self.config.discovery_interval);
+        // A busy task skips missed rounds instead of bootstrapping in a burst.
+        discover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Kademlia bootstraps by itself once its routing table has a peer.
+        discover.tick().await;
+        // A second sender, so waiting for room does not borrow `self`.
         let events = self.events.clone();
         let done = loop {
             tokio::select! {
@@ -186,6 +197,7 @@ impl Task {
                         }
                     }
                 }
+                _ = discover.tick() => self.discovery.tick(&mut self.swarm, &self.connected),
                 _ = redial.tick() => {
                     if self.connected.is_empty() && !self.config.bootnodes.is_empty() {
                         debug!("no peers; redialling bootnodes");
@@ -229,6 +241,8 @@ impl Task {
                 peer_id, endpoint, ..
             } if self.connected.insert(peer_id) => {
                 debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                let first = self.connected.len() == 1;
+                self.discovery.on_connected(&mut self.swarm, peer_id, first);
                 self.emit(NetworkEvent::PeerConnected(peer_id));
             }
             SwarmEvent::ConnectionClosed {
@@ -241,6 +255,9 @@ impl Task {
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(peer = ?peer_id, %error, "outgoing connection failed");
+                if let Some(peer) = peer_id {
+                    self.discovery.on_dial_failed(peer);
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gate(GateEvent { peer, reason })) => {
                 warn!(%peer, %reason, "refused connection: peer {peer} is {reason}");
@@ -250,7 +267,15 @@ impl Task {
                 peer_id,
                 info,
                 ..
-            })) => self.check_chain(peer_id, info.protocol_version),
+            })) => self.on_identify(peer_id, info),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => {
+                self.discovery
+                    .on_kad(&mut self.swarm, &self.connected, event)
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(event)) => {
+                self.discovery
+                    .on_mdns(&mut self.swarm, &self.connected, event)
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
                 message,
@@ -261,16 +286,29 @@ impl Task {
         }
     }
 
+    /// A peer on our chain tells discovery where it listens.
+    fn on_identify(&mut self, peer: PeerId, info: identify::Info) {
+        if self.check_chain(peer, &info.protocol_version) {
+            self.discovery.on_identify(&mut self.swarm, peer, info);
+        }
+    }
+
     /// Different genesis means different topics already, but a peer on another
     /// chain only wastes a slot, so it is cut as soon as identify tells us.
-    fn check_chain(&mut self, peer: PeerId, theirs: String) {
+    /// Returns whether the peer is on our chain.
+    fn check_chain(&mut self, peer: PeerId, theirs: &str) -> bool {
         let ours = self.config.identify_version();
-        if theirs != ours {
-            let reason = RefuseReason::WrongChain { theirs, ours };
-            warn!(%peer, %reason, "disconnecting peer on another chain");
-            let _ = self.swarm.disconnect_peer_id(peer);
-            self.emit(NetworkEvent::Refused { peer, reason });
+        if theirs == ours {
+            return true;
         }
+        let reason = RefuseReason::WrongChain {
+            theirs: theirs.to_string(),
+            ours,
+        };
+        warn!(%peer, %reason, "disconnecting peer on another chain");
+        let _ = self.swarm.disconnect_peer_id(peer);
+        self.emit(NetworkEvent::Refused { peer, reason });
+        false
     }
 
     fn on_gossip(&mut self, propagation_source: PeerId, message: gossipsub::Message) {

@@ -104,7 +104,8 @@ impl Misbehaviour {
         match self {
             Misbehaviour::MalformedMessage => 20,
             Misbehaviour::InvalidTransaction => 5,
-            Misbehaviour::InvalidBlock => 50,
+            // Never honest: one is enough to disconnect.
+            Misbehaviour::InvalidBlock => 100,
             Misbehaviour::InvalidResponse => 25,
             Misbehaviour::InvalidConsensusMessage => 25,
             Misbehaviour::Spam => 10,

@@ -81,9 +81,10 @@ async fn misbehaving_peer_is_disconnected_and_banned() {
     )
     .await;
 
-    // One invalid block (50) stays under the threshold (100).
+    // A malformed message (20) stays under the threshold (100); an
+    // invalid block (100) is never honest and crosses it alone.
     a.handle
-        .report_peer(b.id, Misbehaviour::InvalidBlock)
+        .report_peer(b.id, Misbehaviour::MalformedMessage)
         .await
         .expect("running");
     assert!(a.handle.peers().await.expect("running").contains(&b.id));
@@ -93,7 +94,7 @@ async fn misbehaving_peer_is_disconnected_and_banned() {
         .await
         .expect("running");
     next_event(&mut a, "ban of b", |e| {
-        matches!(e, NetworkEvent::Refused { peer, reason: RefuseReason::Misbehaved { score: 100 } } if *peer == b.id)
+        matches!(e, NetworkEvent::Refused { peer, reason: RefuseReason::Misbehaved { score: 120 } } if *peer == b.id)
     })
     .await;
     next_event(

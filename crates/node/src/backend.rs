@@ -28,6 +28,9 @@ pub(crate) struct NodeBackend {
     pub pending_txs: broadcast::Sender<B256>,
 }
 
+/// Blocks behind the best peer that still count as following the chain.
+const FOLLOW_SLACK: u64 = 2;
+
 fn internal(e: StateError) -> BackendError {
     BackendError::Internal(e.to_string())
 }
@@ -254,6 +257,15 @@ impl Backend for NodeBackend {
                 // A full channel already holds a wake-up for the chain thread.
                 let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
                 let _ = self.pending_txs.send(hash);
+                if let Some(gossip) = self.chain.net.local_txs.get() {
+                    // Full: peers will see it in our block instead.
+                    if gossip.try_send(raw).is_err() {
+                        self.chain
+                            .metrics
+                            .net_dropped
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 Ok(hash)
             }
             Err(e) => {
@@ -278,11 +290,19 @@ impl Backend for NodeBackend {
     }
 
     fn peer_count(&self) -> usize {
-        0
+        self.chain.metrics.peers.load(Ordering::Relaxed) as usize
     }
 
     fn syncing(&self) -> Option<SyncProgress> {
-        None
+        let p = *self.chain.net.sync.borrow();
+        let current = self.chain.head.read().number;
+        // A block or two behind is following, not syncing: a status answer
+        // often lands just before the gossiped block itself.
+        (p.highest > current + FOLLOW_SLACK).then_some(SyncProgress {
+            starting_block: p.starting,
+            current_block: current,
+            highest_block: p.highest,
+        })
     }
 
     fn next_base_fee(&self) -> u64 {

@@ -39,6 +39,10 @@ pub(crate) struct Chain {
     /// until the next block replaces it (opening one per transaction costs
     /// more than validating the transaction).
     pub latest_state: Arc<RwLock<Arc<StateSnapshot>>>,
+    /// Blocks this node built, for gossip.
+    pub produced: broadcast::Sender<Arc<SealedBlock>>,
+    /// What the network tasks share with RPC.
+    pub net: Arc<crate::net::NetShared>,
 }
 
 impl Chain {
@@ -243,10 +247,13 @@ impl Chain {
     /// Verifies and commits a block produced elsewhere, exactly as a peer's
     /// block must be checked: seal, signatures (recovered in parallel),
     /// execution, and every root the header claims.
+    /// `durable: false` defers the flush to the next durable commit (see
+    /// [`ChainDb::commit_block_with`]); runs of synced blocks use it.
     pub fn import_block(
         &self,
         engine: &dyn Engine,
         block: tally_primitives::Block,
+        durable: bool,
     ) -> Result<SealedBlock, ImportError> {
         let parent = self.head.read().clone();
         let header = block.header;
@@ -319,7 +326,13 @@ impl Chain {
         };
         let commit_started = Instant::now();
         self.db
-            .commit_block(&sealed, &outcome.receipts, &outcome.changes, prepared)
+            .commit_block_with(
+                &sealed,
+                &outcome.receipts,
+                &outcome.changes,
+                prepared,
+                durable,
+            )
             .map_err(NodeError::from)?;
         add(&self.metrics.commit_ns, commit_started.elapsed());
         self.after_commit(&sealed, outcome.receipts)?;

@@ -1,12 +1,17 @@
 //! Node configuration.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+use tally_crypto::node_key::{NodeKey, NodeKeyError};
+use tally_network::Multiaddr;
 use tally_primitives::{Address, ChainSpec};
 
 /// Everything a node needs to start.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
-    /// Holds `chain.redb`.
+    /// Holds `chain.redb` (and `node.key`, see [`node_key_in`]).
     pub datadir: PathBuf,
     pub spec: ChainSpec,
     /// JSON-RPC over HTTP and WebSocket, on one port.
@@ -17,7 +22,45 @@ pub struct NodeConfig {
     /// without changing the chain spec, so a dev chain can be restarted with
     /// another block time.
     pub dev_block_time_ms: Option<u64>,
-    /// This node's ed25519 identity; it seals blocks when the chain spec
-    /// names it as the authority.
-    pub node_key: Option<tally_crypto::node_key::NodeKey>,
+    /// This node's ed25519 identity: its peer id on the network, and the key
+    /// that seals blocks when the chain spec names it as the authority.
+    /// Required when `network` is set.
+    pub node_key: Option<NodeKey>,
+    /// Join a peer-to-peer network; `None` runs the node alone (`tally dev`).
+    pub network: Option<NetworkOptions>,
+}
+
+/// How the node joins its peers.
+#[derive(Clone, Debug)]
+pub struct NetworkOptions {
+    /// e.g. `/ip4/0.0.0.0/tcp/30303`; `tcp/0` picks a free port.
+    pub listen: Multiaddr,
+    /// Peers dialled at start, `/ip4/…/tcp/…/p2p/<peer id>`.
+    pub bootnodes: Vec<Multiaddr>,
+    /// Find peers on the local network by multicast DNS.
+    pub mdns: bool,
+    /// Connections beyond this number are refused.
+    pub max_peers: usize,
+}
+
+impl NetworkOptions {
+    /// Listen on `listen` with no bootnodes, mDNS off and 50 peers at most.
+    pub fn new(listen: Multiaddr) -> Self {
+        Self {
+            listen,
+            bootnodes: Vec::new(),
+            mdns: false,
+            max_peers: 50,
+        }
+    }
+}
+
+/// The node key kept in `datadir/node.key`, created on first start so a
+/// node keeps its identity (and its place in a consortium) across restarts.
+pub fn node_key_in(datadir: &Path) -> Result<NodeKey, NodeKeyError> {
+    std::fs::create_dir_all(datadir).map_err(|source| NodeKeyError::Io {
+        path: datadir.display().to_string(),
+        source,
+    })?;
+    NodeKey::load_or_generate(&datadir.join("node.key"))
 }

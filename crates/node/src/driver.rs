@@ -21,7 +21,23 @@ pub(crate) enum ChainMsg {
         block: Box<Block>,
         reply: SyncSender<Result<SealedBlock, ImportError>>,
     },
+    /// Consecutive blocks from sync (or gossip) to import in order.
+    ImportBatch {
+        blocks: Vec<Block>,
+        reply: SyncSender<BatchOutcome>,
+    },
     Shutdown,
+}
+
+/// What became of an [`ChainMsg::ImportBatch`].
+#[derive(Debug)]
+pub(crate) struct BatchOutcome {
+    /// Blocks imported (blocks already held are skipped, not counted).
+    pub imported: usize,
+    /// The head after the batch.
+    pub head: u64,
+    /// The first block that was refused, and why; the rest were not tried.
+    pub error: Option<(u64, ImportError)>,
 }
 
 fn now_ms() -> Millis {
@@ -64,10 +80,16 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::BuildBlock { parent, timestamp } => {
-                    if let Err(e) = chain.build_block(engine.as_mut(), parent, timestamp) {
-                        tracing::error!("block production failed: {e}");
-                        // Do not spin on a persistent fault (e.g. a full disk).
-                        std::thread::sleep(Duration::from_millis(200));
+                    match chain.build_block(engine.as_mut(), parent, timestamp) {
+                        Ok(block) => {
+                            // Nobody listening (no network) is fine.
+                            let _ = chain.produced.send(std::sync::Arc::new(block));
+                        }
+                        Err(e) => {
+                            tracing::error!("block production failed: {e}");
+                            // Do not spin on a persistent fault (e.g. a full disk).
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
                     }
                     queue.extend(engine.handle(Event::PendingTransactions {
                         count: chain.pool.pending_count(),
@@ -96,6 +118,9 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
                         Ok(ChainMsg::Import { block, reply }) => {
                             import(&chain, engine.as_mut(), *block, reply, &mut queue)
                         }
+                        Ok(ChainMsg::ImportBatch { blocks, reply }) => {
+                            import_batch(&chain, engine.as_mut(), blocks, reply, &mut queue)
+                        }
                         Ok(ChainMsg::Shutdown) => return,
                         Err(_) => break,
                     }
@@ -107,6 +132,9 @@ fn run(chain: Chain, mut engine: Box<dyn Engine>, rx: Receiver<ChainMsg>) {
             }
             Ok(ChainMsg::Import { block, reply }) => {
                 import(&chain, engine.as_mut(), *block, reply, &mut queue)
+            }
+            Ok(ChainMsg::ImportBatch { blocks, reply }) => {
+                import_batch(&chain, engine.as_mut(), blocks, reply, &mut queue)
             }
             Ok(ChainMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
@@ -127,10 +155,50 @@ fn import(
     reply: SyncSender<Result<SealedBlock, ImportError>>,
     queue: &mut VecDeque<Effect>,
 ) {
-    let result = chain.import_block(engine, block);
+    let result = chain.import_block(engine, block, true);
     if result.is_ok() {
         queue.extend(engine.handle(head_event(chain)));
     }
     // The caller may have given up waiting; the block is imported regardless.
     let _ = reply.send(result);
+}
+
+fn import_batch(
+    chain: &Chain,
+    engine: &mut dyn Engine,
+    blocks: Vec<Block>,
+    reply: SyncSender<BatchOutcome>,
+    queue: &mut VecDeque<Effect>,
+) {
+    let mut outcome = BatchOutcome {
+        imported: 0,
+        head: chain.head.read().number,
+        error: None,
+    };
+    let last = blocks.len().saturating_sub(1);
+    for (i, block) in blocks.into_iter().enumerate() {
+        let number = block.header.number;
+        if number <= outcome.head {
+            // Already held (gossip got here first) if the hash matches.
+            match chain.db.header_by_number(number) {
+                Ok(Some(h)) if h.hash == block.header.hash() => continue,
+                _ => {}
+            }
+        }
+        // One flush per run: the last block makes the run durable.
+        match chain.import_block(engine, block, i == last) {
+            Ok(sealed) => {
+                outcome.imported += 1;
+                outcome.head = sealed.number();
+            }
+            Err(e) => {
+                outcome.error = Some((number, e));
+                break;
+            }
+        }
+    }
+    if outcome.imported > 0 {
+        queue.extend(engine.handle(head_event(chain)));
+    }
+    let _ = reply.send(outcome);
 }

@@ -18,9 +18,11 @@ mod chain;
 mod config;
 mod driver;
 mod metrics;
+mod net;
 mod node;
 
 pub use chain::ImportError;
-pub use config::NodeConfig;
+pub use config::{node_key_in, NetworkOptions, NodeConfig};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use node::{Node, NodeError};
+pub use tally_sync::Progress as SyncProgress;

@@ -24,6 +24,20 @@ pub struct Metrics {
     pub commit_ns: AtomicU64,
     /// Pool maintenance and subscriber notification after commit.
     pub post_commit_ns: AtomicU64,
+    /// Network: connected peers (a gauge).
+    pub peers: AtomicU64,
+    /// Gossip messages received / sent, by kind.
+    pub gossip_in_tx: AtomicU64,
+    pub gossip_in_block: AtomicU64,
+    pub gossip_out_tx: AtomicU64,
+    pub gossip_out_block: AtomicU64,
+    /// Gossip or sync work dropped because a bounded queue was full.
+    pub net_dropped: AtomicU64,
+    /// Blocks from peers (gossip or sync) imported, and the time it took.
+    pub blocks_imported: AtomicU64,
+    pub import_ns: AtomicU64,
+    /// Sync: the highest head a peer announced (a gauge).
+    pub sync_highest: AtomicU64,
 }
 
 /// A copy of [`Metrics`] at one moment, in milliseconds.
@@ -139,6 +153,61 @@ impl Metrics {
             "counter",
             s.commit_ms / 1e3,
         );
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64;
+        let network = [
+            ("peers", "Connected peers.", "gauge", get(&self.peers)),
+            (
+                "sync_highest_block",
+                "Highest head announced by a peer.",
+                "gauge",
+                get(&self.sync_highest),
+            ),
+            (
+                "gossip_received_transactions_total",
+                "Transaction gossip messages received.",
+                "counter",
+                get(&self.gossip_in_tx),
+            ),
+            (
+                "gossip_received_blocks_total",
+                "Block gossip messages received.",
+                "counter",
+                get(&self.gossip_in_block),
+            ),
+            (
+                "gossip_sent_transactions_total",
+                "Transaction gossip messages sent.",
+                "counter",
+                get(&self.gossip_out_tx),
+            ),
+            (
+                "gossip_sent_blocks_total",
+                "Block gossip messages sent.",
+                "counter",
+                get(&self.gossip_out_block),
+            ),
+            (
+                "network_dropped_total",
+                "Gossip or sync work dropped because a bounded queue was full.",
+                "counter",
+                get(&self.net_dropped),
+            ),
+            (
+                "blocks_imported_total",
+                "Blocks from peers (gossip or sync) imported.",
+                "counter",
+                get(&self.blocks_imported),
+            ),
+            (
+                "import_seconds_total",
+                "Time importing blocks from peers.",
+                "counter",
+                get(&self.import_ns) / 1e9,
+            ),
+        ];
+        for (name, help, kind, v) in network {
+            line(name, help, kind, v);
+        }
         out
     }
 }

@@ -8,6 +8,7 @@ use crate::{
     metrics::Metrics,
     NodeConfig,
 };
+use crate::{net::NetShared, NetworkOptions};
 use parking_lot::RwLock;
 use std::{
     net::SocketAddr,
@@ -15,11 +16,13 @@ use std::{
     thread::JoinHandle,
 };
 use tally_consensus::{dev::DevEngine, Engine};
-use tally_primitives::{Block, EngineSpec, SealedBlock, SealedHeader};
+use tally_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, NetworkService};
+use tally_primitives::{Block, Bytes, ChainSpec, EngineSpec, SealedBlock, SealedHeader, B256};
 use tally_rpc::{RpcConfig, RpcServerHandle};
 use tally_state::{ChainDb, StateError};
 use tally_txpool::{PoolConfig, TxPool};
 use tokio::sync::broadcast;
+use tokio::sync::{mpsc, watch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -34,6 +37,8 @@ pub enum NodeError {
     Rpc(#[from] tally_rpc::RpcError),
     #[error("{0}")]
     Chain(String),
+    #[error("network: {0}")]
+    Network(String),
 }
 
 /// A running node. Dropping it without [`Node::stop`] leaves the chain thread
@@ -45,6 +50,34 @@ pub struct Node {
     genesis: SealedHeader,
     db: ChainDb,
     metrics: Arc<Metrics>,
+    chain: Chain,
+    network: Option<NetworkHandle>,
+    net_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The libp2p settings for this chain: topics and protocols named by the
+/// genesis hash, and the member allowlist of a consortium chain spec.
+fn network_config(
+    options: &NetworkOptions,
+    spec: &ChainSpec,
+    genesis: &SealedHeader,
+) -> Result<NetworkConfig, NodeError> {
+    let mut config = NetworkConfig::new(options.listen.clone(), spec.chain_id, genesis.hash.0);
+    config.bootnodes = options.bootnodes.clone();
+    config.max_peers = options.max_peers;
+    config.mdns = options.mdns;
+    if !spec.members.is_empty() {
+        let members = spec
+            .members
+            .iter()
+            .map(|key| {
+                tally_network::peer_id_from_ed25519_public(key.0)
+                    .map_err(|e| NodeError::Network(format!("chain spec member {key}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        config.allowlist = Some(members);
+    }
+    Ok(config)
 }
 
 impl Node {
@@ -81,6 +114,7 @@ impl Node {
             spec.base_fee,
         ));
         let (new_blocks, _) = broadcast::channel(256);
+        let (produced, _) = broadcast::channel(64);
         let (pending_txs, _) = broadcast::channel(4096);
         let metrics = Arc::new(Metrics::default());
         let chain = Chain {
@@ -93,6 +127,8 @@ impl Node {
             new_blocks,
             metrics: metrics.clone(),
             latest_state: Arc::new(RwLock::new(Arc::new(db.latest_state()?))),
+            produced,
+            net: Arc::new(NetShared::new(head.number)),
         };
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
         let backend = NodeBackend {
@@ -106,17 +142,93 @@ impl Node {
             ..RpcConfig::default()
         };
         let rpc = tally_rpc::start(rpc_config, Arc::new(backend)).await?;
-        let chain_thread = driver::spawn(chain, engine, chain_rx)
+        let chain_thread = driver::spawn(chain.clone(), engine, chain_rx)
             .map_err(|e| NodeError::Chain(format!("cannot start the chain thread: {e}")))?;
         tracing::info!(number = head.number, hash = %head.hash, "chain head");
-        Ok(Node {
+        let mut node = Node {
             rpc,
             chain_tx,
             chain_thread: Some(chain_thread),
             genesis,
             db,
             metrics,
-        })
+            chain,
+            network: None,
+            net_tasks: Vec::new(),
+        };
+        if let Some(options) = &config.network {
+            let key = config
+                .node_key
+                .as_ref()
+                .ok_or_else(|| NodeError::Network("a node on a network needs a node key".into()))?;
+            let net_config = network_config(options, &node.chain.spec, &node.genesis)?;
+            let keypair = tally_network::keypair_from_ed25519_secret(key.to_bytes())
+                .map_err(|e| NodeError::Network(e.to_string()))?;
+            let (handle, events) = NetworkService::start(net_config, keypair)
+                .await
+                .map_err(|e| NodeError::Network(e.to_string()))?;
+            tracing::info!(peer_id = %handle.local_peer_id(), "network started");
+            node.attach_network(handle.clone(), events);
+            node.network = Some(handle);
+        }
+        Ok(node)
+    }
+
+    /// Connects the node to peers over `net`: gossip in and out, answers to
+    /// sync requests, catch-up. [`Node::start`] does this itself over libp2p
+    /// when the config has network options; tests attach a simulated network.
+    pub fn attach_network<N: Network>(&mut self, net: N, events: mpsc::Receiver<NetworkEvent>) {
+        self.net_tasks.extend(crate::net::spawn(
+            self.chain.clone(),
+            self.chain_tx.clone(),
+            net,
+            events,
+        ));
+    }
+
+    /// The libp2p network, when the node runs one.
+    pub fn network(&self) -> Option<&NetworkHandle> {
+        self.network.as_ref()
+    }
+
+    /// Catch-up progress; changes as blocks arrive from peers.
+    pub fn sync_status(&self) -> watch::Receiver<tally_sync::Progress> {
+        self.chain.net.sync.subscribe()
+    }
+
+    /// The canonical head.
+    pub fn head(&self) -> SealedHeader {
+        self.chain.head.read().clone()
+    }
+
+    /// Sends a raw signed transaction as `eth_sendRawTransaction` does.
+    pub fn submit_transaction(&self, raw: Bytes) -> Result<B256, String> {
+        use tally_rpc::Backend;
+        self.backend()
+            .send_raw_transaction(raw)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Adds raw signed transactions to the pool in one batch (senders
+    /// recovered in parallel) and wakes the engine once, so an instant-mode
+    /// producer puts them in one block. Used by load generators.
+    pub fn submit_transactions(&self, raws: &[Bytes]) -> Vec<Result<B256, String>> {
+        let state = crate::adapters::PoolState(self.chain.latest_state.read().clone());
+        let results = self.chain.pool.add_raw_batch(raws, &state);
+        let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
+        results
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    fn backend(&self) -> NodeBackend {
+        NodeBackend {
+            chain: self.chain.clone(),
+            engine_name: String::new(),
+            chain_tx: self.chain_tx.clone(),
+            pending_txs: broadcast::channel(1).0,
+        }
     }
 
     pub fn rpc_addr(&self) -> SocketAddr {
@@ -155,6 +267,12 @@ impl Node {
     pub async fn stop(mut self) {
         self.rpc.stop();
         self.rpc.clone().stopped().await;
+        if let Some(net) = self.network.take() {
+            let _ = net.shutdown().await;
+        }
+        for task in self.net_tasks.drain(..) {
+            task.abort();
+        }
         let _ = self.chain_tx.send(ChainMsg::Shutdown);
         if let Some(t) = self.chain_thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;

@@ -48,6 +48,7 @@ async fn start_with(dir: &std::path::Path, spec: ChainSpec, key: Option<NodeKey>
         beneficiary: Address::repeat_byte(0xbe),
         dev_block_time_ms: None,
         node_key: key,
+        network: None,
     })
     .await
     .unwrap()

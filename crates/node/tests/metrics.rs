@@ -33,6 +33,7 @@ async fn prometheus_text_follows_the_chain() {
         beneficiary: Address::ZERO,
         dev_block_time_ms: None,
         node_key: None,
+        network: None,
     })
     .await
     .unwrap();

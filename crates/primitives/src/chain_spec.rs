@@ -65,6 +65,10 @@ pub struct ChainSpec {
     pub timestamp: u64,
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// Consortium chains: the ed25519 node keys of the members' nodes. Only
+    /// these nodes may connect to one another. Empty: a public chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<B256>,
 }
 
 impl ChainSpec {
@@ -82,6 +86,7 @@ impl ChainSpec {
             base_fee: 1_000_000_000,
             timestamp: 0,
             alloc,
+            members: Vec::new(),
         }
     }
 

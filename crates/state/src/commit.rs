@@ -255,8 +255,23 @@ impl ChainDb {
         changes: &StateChanges,
         prepared: PreparedState,
     ) -> Result<(), StateError> {
+        self.commit_block_with(block, receipts, changes, prepared, true)
+    }
+
+    /// [`ChainDb::commit_block`], durable only when `durable`: a block
+    /// committed without it becomes durable with the next durable commit,
+    /// and a crash in between loses it (and only it and its non-durable
+    /// successors). Sync uses this for all but the last block of a run.
+    pub fn commit_block_with(
+        &self,
+        block: &SealedBlock,
+        receipts: &[Receipt],
+        changes: &StateChanges,
+        prepared: PreparedState,
+        durable: bool,
+    ) -> Result<(), StateError> {
         let _w = self.inner.write_lock.lock();
-        let txn = self.inner.store.begin_write()?;
+        let txn = self.inner.store.begin_write_with(durable)?;
         let (head, head_hash) = head_in(&txn, self)?;
         let n = block.number();
         if Some(n) != head.checked_add(1) || block.header.parent_hash != head_hash {

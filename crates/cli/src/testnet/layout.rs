@@ -1,0 +1,312 @@
+//! The testnet directory: created once, reused on every later start.
+//!
+//! ```text
+//! D/chain.toml          the chain spec: authority = node 1's key, 10 funded test accounts
+//! D/pids                "<node> <pid>" per running node, for `tally testnet stop`
+//! D/node-<i>/node.key   the node's ed25519 identity
+//! D/node-<i>/node.toml  its config (datadir ".", RPC and p2p ports, bootnodes)
+//! D/node-<i>/node.log   its output
+//! ```
+//!
+//! `chain.toml` is written last, so a directory whose creation was cut short
+//! is not mistaken for a testnet.
+
+use std::{
+    collections::BTreeMap,
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use tally_crypto::node_key::NodeKey;
+use tally_network::PeerId;
+use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, B256, U256};
+
+use crate::node_cmd::{config::NodeSettings, NodeFile};
+
+/// At most this many nodes: ports are laid out in blocks of this size.
+pub const MAX_NODES: usize = 16;
+
+/// How to create a new testnet.
+pub struct CreateOptions {
+    pub nodes: usize,
+    pub block_time_ms: u64,
+    pub consortium: bool,
+    /// RPC on `base..base+N`, p2p on `base+16..base+16+N`; `None`: free ports.
+    pub base_port: Option<u16>,
+}
+
+/// One node of a testnet, as its files describe it.
+pub struct NodeEntry {
+    /// 1-based.
+    pub index: usize,
+    pub dir: PathBuf,
+    pub config_path: PathBuf,
+    pub settings: NodeSettings,
+    /// Its ed25519 public key, as the chain spec names it.
+    pub public: B256,
+    /// Its listen address with `/p2p/<peer id>`: what others dial.
+    pub dial: String,
+}
+
+impl NodeEntry {
+    pub fn rpc_url(&self) -> String {
+        format!("http://{}", self.settings.rpc)
+    }
+}
+
+pub struct Layout {
+    pub dir: PathBuf,
+    pub chain_path: PathBuf,
+    pub spec: ChainSpec,
+    pub nodes: Vec<NodeEntry>,
+}
+
+pub fn chain_path(dir: &Path) -> PathBuf {
+    dir.join("chain.toml")
+}
+
+fn node_dir(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("node-{index}"))
+}
+
+pub fn is_testnet(dir: &Path) -> bool {
+    chain_path(dir).is_file()
+}
+
+fn peer_id(key: &NodeKey) -> anyhow::Result<PeerId> {
+    tally_network::peer_id_from_ed25519_public(key.public().to_bytes())
+        .map_err(|e| anyhow::anyhow!("node key 0x{}: {e}", key.node_id()))
+}
+
+/// `n` distinct ports that were free a moment ago on loopback. Listeners
+/// stay open until all are picked, so no port is handed out twice.
+fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .context("finding free ports on 127.0.0.1")?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect::<Result<_, std::io::Error>>()
+        .context("finding free ports on 127.0.0.1")
+}
+
+/// (RPC, p2p) port of each node.
+fn ports(opts: &CreateOptions) -> anyhow::Result<Vec<(u16, u16)>> {
+    match opts.base_port {
+        Some(base) => {
+            anyhow::ensure!(
+                usize::from(base) + 2 * MAX_NODES <= usize::from(u16::MAX),
+                "--base-port {base} is too high: ports up to {} are needed",
+                usize::from(base) + 2 * MAX_NODES - 1
+            );
+            Ok((0..opts.nodes as u16)
+                .map(|i| (base + i, base + MAX_NODES as u16 + i))
+                .collect())
+        }
+        None => {
+            let p = free_ports(2 * opts.nodes)?;
+            Ok(p.chunks(2).map(|c| (c[0], c[1])).collect())
+        }
+    }
+}
+
+/// The spec of a testnet: `tally dev`'s chain id and funded accounts, so the
+/// same scripts work against both, with node 1 as the only producer.
+fn testnet_spec(opts: &CreateOptions, keys: &[NodeKey]) -> ChainSpec {
+    let wei = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
+    let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(10)
+        .into_iter()
+        .map(|(_, a)| {
+            (
+                a,
+                GenesisAccount {
+                    balance: wei,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut spec = ChainSpec::dev(alloc, opts.block_time_ms);
+    spec.name = "tally-testnet".into();
+    let publics: Vec<B256> = keys
+        .iter()
+        .map(|k| B256::from(k.public().to_bytes()))
+        .collect();
+    spec.engine = EngineSpec::Dev {
+        block_time_ms: opts.block_time_ms,
+        authority: publics.first().copied(),
+    };
+    if opts.consortium {
+        spec.members = publics;
+    }
+    spec
+}
+
+/// Generates keys, configs and the chain spec of a new testnet in `dir`.
+pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
+    anyhow::ensure!(
+        (1..=MAX_NODES).contains(&opts.nodes),
+        "--nodes must be between 1 and {MAX_NODES}, got {}",
+        opts.nodes
+    );
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .next()
+            .is_none();
+        anyhow::ensure!(
+            empty,
+            "{} exists but holds no testnet (no chain.toml); choose another --dir or empty it",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let keys: Vec<NodeKey> = (0..opts.nodes).map(|_| NodeKey::generate()).collect();
+    let ports = ports(opts)?;
+    let mut dials = Vec::with_capacity(opts.nodes);
+    for (key, (_, p2p)) in keys.iter().zip(&ports) {
+        dials.push(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{}", peer_id(key)?));
+    }
+    for (i, (key, (rpc, p2p))) in keys.iter().zip(&ports).enumerate() {
+        let dir = node_dir(dir, i + 1);
+        key.save(&dir.join("node.key"))?;
+        // Node 1 (the producer) is everyone's bootnode; it lists all others
+        // so that, restarted alone, it finds the network again.
+        let bootnodes = if i == 0 {
+            dials[1..].to_vec()
+        } else {
+            vec![dials[0].clone()]
+        };
+        let file = NodeFile {
+            datadir: ".".into(),
+            rpc: SocketAddr::from(([127, 0, 0, 1], *rpc)),
+            listen: format!("/ip4/127.0.0.1/tcp/{p2p}"),
+            bootnodes,
+            mdns: false,
+            max_peers: 50,
+            beneficiary: None,
+            log: None,
+        };
+        let path = dir.join("node.toml");
+        std::fs::write(&path, file.to_toml())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let spec = testnet_spec(opts, &keys);
+    let path = chain_path(dir);
+    std::fs::write(&path, spec.to_toml()).with_context(|| format!("writing {}", path.display()))?;
+    open(dir)
+}
+
+/// Reads an existing testnet's files.
+pub fn open(dir: &Path) -> anyhow::Result<Layout> {
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("opening testnet directory {}", dir.display()))?;
+    let chain_path = chain_path(&dir);
+    let spec = ChainSpec::load(&chain_path)?;
+    let mut nodes = Vec::new();
+    for index in 1..=MAX_NODES {
+        let ndir = node_dir(&dir, index);
+        let config_path = ndir.join("node.toml");
+        if !config_path.is_file() {
+            break;
+        }
+        let settings = NodeFile::load(&config_path)?;
+        let key_path = settings.datadir.join("node.key");
+        // Never generate here: a new key would not be the spec's authority
+        // or member, nor the peer id other nodes' bootnodes name.
+        let key = NodeKey::load(&key_path).with_context(|| {
+            format!(
+                "node {index} of the testnet in {} has no usable key",
+                dir.display()
+            )
+        })?;
+        let peer_id = peer_id(&key)?;
+        let dial = format!("{}/p2p/{peer_id}", settings.network.listen);
+        nodes.push(NodeEntry {
+            index,
+            dir: ndir,
+            config_path,
+            settings,
+            public: B256::from(key.public().to_bytes()),
+            dial,
+        });
+    }
+    anyhow::ensure!(
+        !nodes.is_empty(),
+        "{} has a chain.toml but no node-1/node.toml",
+        dir.display()
+    );
+    Ok(Layout {
+        dir,
+        chain_path,
+        spec,
+        nodes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_testnet_reopens_with_the_same_identities() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("net");
+        let opts = CreateOptions {
+            nodes: 3,
+            block_time_ms: 500,
+            consortium: true,
+            base_port: Some(20000),
+        };
+        let made = create(&dir, &opts).unwrap();
+        assert_eq!(made.nodes.len(), 3);
+        let again = open(&dir).unwrap();
+        assert_eq!(again.spec, made.spec);
+        assert_eq!(again.spec.members.len(), 3);
+        assert_eq!(again.spec.alloc.len(), 10);
+        assert_eq!(again.spec.chain_id, 31337);
+        for (a, b) in made.nodes.iter().zip(&again.nodes) {
+            assert_eq!(a.dial, b.dial);
+            assert_eq!(a.settings.rpc, b.settings.rpc);
+        }
+        assert_eq!(again.nodes[2].settings.rpc.port(), 20002);
+        assert_eq!(
+            again.nodes[2].settings.network.listen.to_string(),
+            "/ip4/127.0.0.1/tcp/20018"
+        );
+        // Everyone bootstraps from node 1; node 1 from everyone else.
+        assert_eq!(
+            again.nodes[1].settings.network.bootnodes[0].to_string(),
+            again.nodes[0].dial
+        );
+        assert_eq!(again.nodes[0].settings.network.bootnodes.len(), 2);
+        assert!(matches!(
+            &again.spec.engine,
+            EngineSpec::Dev { authority: Some(a), .. } if *a == again.spec.members[0]
+        ));
+        // A second create over it is refused rather than overwriting keys.
+        assert!(create(&dir, &opts).is_err());
+    }
+
+    #[test]
+    fn free_ports_are_distinct() {
+        let opts = CreateOptions {
+            nodes: 16,
+            block_time_ms: 0,
+            consortium: false,
+            base_port: None,
+        };
+        let mut all: Vec<u16> = ports(&opts)
+            .unwrap()
+            .iter()
+            .flat_map(|(a, b)| [*a, *b])
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 32);
+    }
+}

@@ -1,0 +1,397 @@
+//! `tally testnet`: N local nodes as separate processes on loopback.
+//!
+//! The first start generates a directory (see [`layout`]): a node key and
+//! `node.toml` per node and a chain spec whose authority is node 1, funding
+//! the 10 test-mnemonic accounts like `tally dev`. Each node then runs as
+//! `tally node --config D/node-i/node.toml --chain D/chain.toml` (the same
+//! command a user would type), its output in `D/node-i/node.log`. The parent
+//! waits until every RPC answers and the nodes have peers, prints the RPC
+//! URLs, and stops the nodes on Ctrl-C; with `--detach` it leaves them
+//! running for `tally testnet stop`. Starting an existing directory reuses
+//! it, starting only the nodes that are not already running.
+
+pub mod layout;
+mod procs;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Child,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use tally_primitives::EngineSpec;
+
+use crate::shutdown::Shutdown;
+use layout::{CreateOptions, Layout, NodeEntry, MAX_NODES};
+use procs::Proc;
+
+const DEFAULT_DIR: &str = "tally-testnet";
+/// How long a node may take to answer RPC after it is started.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the nodes may take to find a peer.
+const PEER_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TestnetArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
+    #[command(flatten)]
+    start: StartArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Stop the nodes of a testnet started with --detach (or elsewhere).
+    Stop(StopArgs),
+}
+
+#[derive(clap::Args)]
+struct StopArgs {
+    /// The testnet directory.
+    #[arg(long, default_value = DEFAULT_DIR)]
+    dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct StartArgs {
+    /// How many nodes (1 to 16) a new testnet has [default: 4].
+    #[arg(long, short)]
+    nodes: Option<usize>,
+    /// The testnet directory: created if missing, restarted if it holds one.
+    #[arg(long, default_value = DEFAULT_DIR)]
+    dir: PathBuf,
+    /// Node 1 seals a block every SECONDS (may be fractional); 0 seals as
+    /// soon as transactions are pending, like `tally dev` [default: 1].
+    #[arg(long, value_name = "SECONDS")]
+    block_time: Option<f64>,
+    /// A consortium chain: only the testnet's own node keys may connect.
+    #[arg(long)]
+    consortium: bool,
+    /// RPC on ports P..P+N-1 and p2p on P+16..P+16+N-1 instead of free ports.
+    #[arg(long, value_name = "P")]
+    base_port: Option<u16>,
+    /// Return once the nodes are up, leaving them running.
+    #[arg(long)]
+    detach: bool,
+}
+
+pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
+    match args.action {
+        Some(Action::Stop(stop_args)) => stop(&stop_args.dir),
+        None => start(args.start),
+    }
+}
+
+fn open_or_create(args: &StartArgs) -> anyhow::Result<Layout> {
+    if layout::is_testnet(&args.dir) {
+        let layout = layout::open(&args.dir)?;
+        if let Some(n) = args.nodes.filter(|n| *n != layout.nodes.len()) {
+            anyhow::bail!(
+                "{} holds a {}-node testnet, not {n}; use another --dir for a new one",
+                layout.dir.display(),
+                layout.nodes.len()
+            );
+        }
+        if args.block_time.is_some() || args.consortium || args.base_port.is_some() {
+            eprintln!(
+                "note: --block-time, --consortium and --base-port only apply to a new testnet; \
+                 {} keeps its chain spec and ports",
+                layout.dir.display()
+            );
+        }
+        return Ok(layout);
+    }
+    let block_time = args.block_time.unwrap_or(1.0);
+    anyhow::ensure!(
+        block_time.is_finite() && (0.0..=3600.0).contains(&block_time),
+        "--block-time must be between 0 and 3600 seconds, got {block_time}"
+    );
+    let opts = CreateOptions {
+        nodes: args.nodes.unwrap_or(4),
+        block_time_ms: (block_time * 1000.0).round() as u64,
+        consortium: args.consortium,
+        base_port: args.base_port,
+    };
+    anyhow::ensure!(
+        (1..=MAX_NODES).contains(&opts.nodes),
+        "--nodes must be between 1 and {MAX_NODES}, got {}",
+        opts.nodes
+    );
+    let layout = layout::create(&args.dir, &opts)?;
+    println!(
+        "Created a {}-node testnet in {}",
+        layout.nodes.len(),
+        layout.dir.display()
+    );
+    Ok(layout)
+}
+
+fn start(args: StartArgs) -> anyhow::Result<()> {
+    let layout = open_or_create(&args)?;
+    let recorded = procs::read_pids(&layout.dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut shutdown = runtime.block_on(async { Shutdown::install() })?;
+
+    // Nodes still running from an earlier start are kept, not doubled.
+    let mut already: Vec<(usize, i32)> = Vec::new();
+    let mut children: Vec<(usize, Child)> = Vec::new();
+    for node in &layout.nodes {
+        let alive = recorded
+            .iter()
+            .find(|(i, pid)| *i == node.index && procs::is_running(*pid, node));
+        match alive {
+            Some(&(i, pid)) => already.push((i, pid)),
+            None => match procs::spawn_node(&layout, node) {
+                Ok(child) => children.push((node.index, child)),
+                Err(e) => {
+                    stop_children(&mut children);
+                    return Err(e);
+                }
+            },
+        }
+    }
+    let mut pids = already.clone();
+    pids.extend(children.iter().map(|(i, c)| (*i, c.id() as i32)));
+    pids.sort_unstable();
+    procs::write_pids(&layout.dir, &pids)?;
+
+    let ready = runtime.block_on(async {
+        tokio::select! {
+            r = wait_ready(&layout, &mut children) => r,
+            _ = shutdown.recv() => Err(anyhow::anyhow!("interrupted")),
+        }
+    });
+    if let Err(e) = ready {
+        stop_children(&mut children);
+        procs::write_pids(&layout.dir, &already)?;
+        return Err(e);
+    }
+    print_table(&layout, &pids, args.detach);
+    if args.detach {
+        return Ok(());
+    }
+
+    runtime.block_on(async {
+        loop {
+            tokio::select! {
+                _ = shutdown.recv() => break,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                    if !watch_children(&layout, &mut children) {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    eprintln!("stopping {} nodes...", layout.nodes.len());
+    let mut procs: Vec<Proc<'_>> = children.iter_mut().map(|(_, c)| Proc::Child(c)).collect();
+    for (i, pid) in &already {
+        if let Some(node) = layout.nodes.iter().find(|n| n.index == *i) {
+            procs.push(Proc::Pid(*pid, node));
+        }
+    }
+    let killed = procs::terminate(&mut procs);
+    procs::remove_pids(&layout.dir);
+    if killed > 0 {
+        eprintln!("{killed} nodes did not stop in time and were killed");
+    } else {
+        eprintln!("stopped cleanly");
+    }
+    Ok(())
+}
+
+/// Reports nodes that exited on their own; false once none is left.
+fn watch_children(layout: &Layout, children: &mut Vec<(usize, Child)>) -> bool {
+    children.retain_mut(|(i, child)| match child.try_wait() {
+        Ok(Some(status)) => {
+            eprintln!(
+                "node {i} exited ({status}); its log: {}",
+                layout.dir.join(format!("node-{i}/node.log")).display()
+            );
+            false
+        }
+        _ => true,
+    });
+    !children.is_empty()
+}
+
+fn stop_children(children: &mut [(usize, Child)]) {
+    let mut procs: Vec<Proc<'_>> = children.iter_mut().map(|(_, c)| Proc::Child(c)).collect();
+    procs::terminate(&mut procs);
+}
+
+/// The result of `method` at `url`, or `None` if the node does not answer.
+async fn call(url: &str, method: &str) -> Option<serde_json::Value> {
+    use jsonrpsee::core::client::ClientT;
+    let client = jsonrpsee::http_client::HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(2))
+        .build(url)
+        .ok()?;
+    client.request(method, jsonrpsee::rpc_params![]).await.ok()
+}
+
+async fn peer_count(node: &NodeEntry) -> u64 {
+    call(&node.rpc_url(), "net_peerCount")
+        .await
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .and_then(|c| u64::from_str_radix(c.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0)
+}
+
+/// Waits until every node answers RPC and, with more than one node, has a
+/// peer. Fails if a node exits during start.
+async fn wait_ready(layout: &Layout, children: &mut [(usize, Child)]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    for node in &layout.nodes {
+        let log = node.dir.join("node.log");
+        loop {
+            if let Some((_, child)) = children.iter_mut().find(|(i, _)| *i == node.index) {
+                if let Ok(Some(status)) = child.try_wait() {
+                    anyhow::bail!(
+                        "node {} exited during start ({status}); end of {}:\n{}",
+                        node.index,
+                        log.display(),
+                        log_tail(&log, 20)
+                    );
+                }
+            }
+            if call(&node.rpc_url(), "eth_blockNumber").await.is_some() {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "node {} did not answer at {} within {START_TIMEOUT:?}; see {}",
+                node.index,
+                node.rpc_url(),
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    if layout.nodes.len() < 2 {
+        return Ok(());
+    }
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    loop {
+        let mut lonely = Vec::new();
+        for node in &layout.nodes {
+            if peer_count(node).await == 0 {
+                lonely.push(node.index);
+            }
+        }
+        if lonely.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            eprintln!(
+                "warning: nodes {lonely:?} have no peers after {PEER_TIMEOUT:?}; see their node.log"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn print_table(layout: &Layout, pids: &[(usize, i32)], detached: bool) {
+    let (block_time, authority) = match &layout.spec.engine {
+        EngineSpec::Dev {
+            block_time_ms,
+            authority,
+        } => (*block_time_ms, *authority),
+    };
+    let mut out = String::new();
+    let sealing = if block_time == 0 {
+        "blocks sealed as soon as transactions are pending".to_string()
+    } else {
+        format!("a block every {} s", block_time as f64 / 1000.0)
+    };
+    let kind = if layout.spec.members.is_empty() {
+        "public".to_string()
+    } else {
+        format!("consortium of {} members", layout.spec.members.len())
+    };
+    out.push_str(&format!(
+        "Tally testnet: {} nodes in {} (chain id {}, {sealing}, {kind})\n\n",
+        layout.nodes.len(),
+        layout.dir.display(),
+        layout.spec.chain_id
+    ));
+    out.push_str("  node  pid      role      RPC                       p2p\n");
+    for node in &layout.nodes {
+        let pid = pids
+            .iter()
+            .find(|(i, _)| *i == node.index)
+            .map_or("-".to_string(), |(_, p)| p.to_string());
+        let producer = authority == Some(node.public);
+        out.push_str(&format!(
+            "  {:<5} {:<8} {:<9} {:<25} {}\n",
+            node.index,
+            pid,
+            if producer { "producer" } else { "follower" },
+            node.rpc_url(),
+            node.dial
+        ));
+    }
+    out.push_str(
+        "\nThe 10 test-mnemonic accounts (\"test test ... junk\") are funded as in `tally dev`.\n",
+    );
+    out.push_str(&format!(
+        "Logs: {}/node-<i>/node.log\n",
+        layout.dir.display()
+    ));
+    if detached {
+        out.push_str(&format!(
+            "Running in the background; stop with: tally testnet stop --dir {}\n",
+            layout.dir.display()
+        ));
+    } else {
+        out.push_str("Press Ctrl-C to stop the nodes.\n");
+    }
+    println!("{out}");
+}
+
+/// `tally testnet stop`: SIGTERM every recorded node that still runs.
+fn stop(dir: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        layout::is_testnet(dir),
+        "{} holds no testnet (no chain.toml)",
+        dir.display()
+    );
+    let layout = layout::open(dir)?;
+    let recorded = procs::read_pids(&layout.dir)?;
+    let mut procs: Vec<Proc<'_>> = recorded
+        .iter()
+        .filter_map(|(i, pid)| {
+            let node = layout.nodes.iter().find(|n| n.index == *i)?;
+            procs::is_running(*pid, node).then_some(Proc::Pid(*pid, node))
+        })
+        .collect();
+    if procs.is_empty() {
+        println!(
+            "No node of the testnet in {} is running",
+            layout.dir.display()
+        );
+        procs::remove_pids(&layout.dir);
+        return Ok(());
+    }
+    let count = procs.len();
+    let killed = procs::terminate(&mut procs);
+    procs::remove_pids(&layout.dir);
+    if killed > 0 {
+        println!("Stopped {count} nodes ({killed} killed after not stopping in time)");
+    } else {
+        println!("Stopped {count} nodes");
+    }
+    Ok(())
+}

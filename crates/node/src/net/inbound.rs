@@ -1,0 +1,152 @@
+//! Reading network events: gossip is decoded and routed, requests answered.
+
+use super::{limits, serve, sync_task::SyncInput};
+use crate::{adapters::PoolState, chain::Chain, driver::ChainMsg};
+use alloy_primitives::Bytes;
+use alloy_rlp::Decodable;
+use std::sync::{atomic::Ordering, mpsc::SyncSender, Arc};
+use tally_network::{GossipKind, Misbehaviour, Network, NetworkEvent, PeerId};
+use tally_primitives::Block;
+use tally_txpool::PoolError;
+use tokio::sync::{mpsc, Semaphore};
+
+/// A transaction gossip message: the RLP list of raw EIP-2718 envelopes.
+pub(crate) fn decode_txs(data: &[u8]) -> Option<Vec<Bytes>> {
+    let mut buf = data;
+    let txs = Vec::<Bytes>::decode(&mut buf).ok()?;
+    buf.is_empty().then_some(txs)
+}
+
+fn decode_block(data: &[u8]) -> Option<Block> {
+    let mut buf = data;
+    let block = Block::decode(&mut buf).ok()?;
+    buf.is_empty().then_some(block)
+}
+
+fn dropped(chain: &Chain) {
+    chain.metrics.net_dropped.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) async fn run<N: Network>(
+    chain: Chain,
+    net: N,
+    mut events: mpsc::Receiver<NetworkEvent>,
+    sync: mpsc::Sender<SyncInput>,
+    pool: mpsc::Sender<(PeerId, Vec<Bytes>)>,
+) {
+    let serving = Arc::new(Semaphore::new(limits::SERVING));
+    while let Some(event) = events.recv().await {
+        match event {
+            NetworkEvent::Gossip { from, kind, data } => match kind {
+                GossipKind::Tx => {
+                    chain.metrics.gossip_in_tx.fetch_add(1, Ordering::Relaxed);
+                    match decode_txs(&data) {
+                        Some(txs) => {
+                            if pool.try_send((from, txs)).is_err() {
+                                dropped(&chain);
+                            }
+                        }
+                        None => report(&net, from, Misbehaviour::MalformedMessage).await,
+                    }
+                }
+                GossipKind::Block => {
+                    chain
+                        .metrics
+                        .gossip_in_block
+                        .fetch_add(1, Ordering::Relaxed);
+                    match decode_block(&data) {
+                        Some(block) => {
+                            let input = SyncInput::Block {
+                                from,
+                                block: Box::new(block),
+                            };
+                            if sync.try_send(input).is_err() {
+                                dropped(&chain);
+                            }
+                        }
+                        None => report(&net, from, Misbehaviour::MalformedMessage).await,
+                    }
+                }
+                // No engine speaks yet; BFT will.
+                GossipKind::Consensus => {}
+            },
+            NetworkEvent::Request { from, id, request } => {
+                let Ok(permit) = serving.clone().try_acquire_owned() else {
+                    let busy = tally_network::SyncResponse::Error("busy, try another peer".into());
+                    let _ = net.respond(id, busy).await;
+                    continue;
+                };
+                let chain = chain.clone();
+                let net = net.clone();
+                tokio::spawn(async move {
+                    let answer =
+                        tokio::task::spawn_blocking(move || serve::answer(&chain, request))
+                            .await
+                            .unwrap_or_else(|e| tally_network::SyncResponse::Error(e.to_string()));
+                    if let Err(e) = net.respond(id, answer).await {
+                        tracing::debug!(peer = %from, "could not answer a sync request: {e}");
+                    }
+                    drop(permit);
+                });
+            }
+            NetworkEvent::PeerConnected(peer) => {
+                chain.metrics.peers.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%peer, "peer connected");
+                // Peer changes must not be lost: wait for room.
+                let _ = sync.send(SyncInput::PeerUp(peer)).await;
+            }
+            NetworkEvent::PeerDisconnected(peer) => {
+                let _ =
+                    chain
+                        .metrics
+                        .peers
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+                tracing::info!(%peer, "peer disconnected");
+                let _ = sync.send(SyncInput::PeerDown(peer)).await;
+            }
+            NetworkEvent::Refused { peer, reason } => {
+                tracing::warn!(%peer, "connection refused: {reason}");
+            }
+        }
+    }
+}
+
+pub(crate) async fn report<N: Network>(net: &N, peer: PeerId, misbehaviour: Misbehaviour) {
+    tracing::warn!(%peer, ?misbehaviour, "penalising peer");
+    let _ = net.report_peer(peer, misbehaviour).await;
+}
+
+/// Whether a pool refusal proves the sender of the gossip wrong (rather
+/// than being ordinary, like a transaction we already hold).
+fn is_invalid(e: &PoolError) -> bool {
+    matches!(
+        e,
+        PoolError::Decode(_) | PoolError::InvalidSender(_) | PoolError::InvalidChainId { .. }
+    )
+}
+
+/// Admits gossiped transactions to the pool, off the event loop: decoding
+/// and sender recovery are CPU work.
+pub(crate) async fn pool_worker<N: Network>(
+    chain: Chain,
+    chain_tx: SyncSender<ChainMsg>,
+    net: N,
+    mut rx: mpsc::Receiver<(PeerId, Vec<Bytes>)>,
+) {
+    while let Some((from, txs)) = rx.recv().await {
+        let worker = chain.clone();
+        let results = tokio::task::spawn_blocking(move || {
+            let state = PoolState(worker.latest_state.read().clone());
+            worker.pool.add_raw_batch(&txs, &state)
+        })
+        .await;
+        let Ok(results) = results else { continue };
+        if results.iter().any(|r| r.as_ref().is_err_and(is_invalid)) {
+            report(&net, from, Misbehaviour::InvalidTransaction).await;
+        }
+        if results.iter().any(|r| r.is_ok()) {
+            // A full channel already holds a wake-up for the chain thread.
+            let _ = chain_tx.try_send(ChainMsg::TxsPending);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Catch-up and block import from peers: drives the
+//! [`RangeSync`](tally_sync::RangeSync) planner and sends blocks to the chain
+//! thread in order.
+
+use super::inbound::report;
+use crate::{
+    chain::{Chain, ImportError},
+    driver::{BatchOutcome, ChainMsg},
+    metrics::add,
+};
+use std::{
+    collections::HashSet,
+    sync::{atomic::Ordering, mpsc::SyncSender},
+    time::{Duration, Instant},
+};
+use tally_network::{Misbehaviour, Network, NetworkError, PeerId, SyncRequest, SyncResponse};
+use tally_primitives::Block;
+use tally_sync::{RangeSync, SyncConfig};
+use tokio::{sync::mpsc, task::JoinSet};
+
+/// How often connected peers are asked for their head, so a node that
+/// missed gossip (or started late) learns it is behind.
+const STATUS_INTERVAL: Duration = Duration::from_secs(2);
+
+pub(crate) enum SyncInput {
+    Block { from: PeerId, block: Box<Block> },
+    PeerUp(PeerId),
+    PeerDown(PeerId),
+}
+
+enum Done {
+    Status {
+        peer: PeerId,
+        result: Result<SyncResponse, NetworkError>,
+    },
+    Range {
+        peer: PeerId,
+        start: u64,
+        result: Result<Vec<Block>, RangeError>,
+    },
+}
+
+enum RangeError {
+    /// Timeout, disconnect, a refusal: ask someone else.
+    Failed(String),
+    /// Bytes that are not blocks, or the wrong kind of answer: the peer's fault.
+    Malformed(String),
+}
+
+struct Syncer<N: Network> {
+    chain: Chain,
+    chain_tx: SyncSender<ChainMsg>,
+    net: N,
+    plan: RangeSync<PeerId, Block>,
+    peers: HashSet<PeerId>,
+    genesis: [u8; 32],
+    jobs: JoinSet<Done>,
+    /// The head when the log last said how sync goes.
+    last_log: (Instant, u64),
+}
+
+pub(crate) async fn run<N: Network>(
+    chain: Chain,
+    chain_tx: SyncSender<ChainMsg>,
+    net: N,
+    mut rx: mpsc::Receiver<SyncInput>,
+) {
+    let head = chain.head.read().number;
+    let genesis = match chain.db.header_by_number(0) {
+        Ok(Some(g)) => g.hash.0,
+        _ => {
+            tracing::error!("sync disabled: the genesis block is unreadable");
+            return;
+        }
+    };
+    let mut s = Syncer {
+        chain,
+        chain_tx,
+        net,
+        plan: RangeSync::new(head, SyncConfig::default()),
+        peers: HashSet::new(),
+        genesis,
+        jobs: JoinSet::new(),
+        last_log: (Instant::now(), head),
+    };
+    let mut status_tick = tokio::time::interval(STATUS_INTERVAL);
+    loop {
+        tokio::select! {
+            input = rx.recv() => match input {
+                Some(input) => s.on_input(input).await,
+                None => return,
+            },
+            Some(done) = s.jobs.join_next(), if !s.jobs.is_empty() => {
+                if let Ok(done) = done {
+                    s.on_done(done).await;
+                }
+            }
+            _ = status_tick.tick() => {
+                let peers: Vec<PeerId> = s.peers.iter().copied().collect();
+                for peer in peers {
+                    s.ask_status(peer);
+                }
+            }
+        }
+        s.step().await;
+    }
+}
+
+impl<N: Network> Syncer<N> {
+    fn head(&self) -> u64 {
+        self.chain.head.read().number
+    }
+
+    fn ask_status(&mut self, peer: PeerId) {
+        let net = self.net.clone();
+        self.jobs.spawn(async move {
+            let result = net.request(peer, SyncRequest::Status).await;
+            Done::Status { peer, result }
+        });
+    }
+
+    async fn on_input(&mut self, input: SyncInput) {
+        match input {
+            SyncInput::PeerUp(peer) => {
+                self.peers.insert(peer);
+                self.ask_status(peer);
+            }
+            SyncInput::PeerDown(peer) => {
+                self.peers.remove(&peer);
+                self.plan.remove_peer(&peer);
+            }
+            SyncInput::Block { from, block } => {
+                let number = block.header.number;
+                let head = self.head();
+                if number <= head {
+                    return;
+                }
+                if number == head + 1 {
+                    let outcome = self.import(vec![*block]).await;
+                    if let Some((_, e)) = &outcome.error {
+                        self.on_bad_import(from, e).await;
+                    }
+                    return;
+                }
+                // A gap: the publisher is ahead of us; sync up to it.
+                if self.peers.contains(&from) {
+                    self.plan.peer_head(from, number);
+                } else {
+                    for peer in self.peers.clone() {
+                        self.ask_status(peer);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Status { peer, result } => match result {
+                Ok(SyncResponse::Status {
+                    genesis,
+                    head_number,
+                    ..
+                }) => {
+                    if genesis != self.genesis {
+                        report(&self.net, peer, Misbehaviour::InvalidResponse).await;
+                    } else if self.peers.contains(&peer) {
+                        self.plan.peer_head(peer, head_number);
+                    }
+                }
+                Ok(_) => report(&self.net, peer, Misbehaviour::InvalidResponse).await,
+                Err(e) => tracing::debug!(%peer, "status request failed: {e}"),
+            },
+            Done::Range {
+                peer,
+                start,
+                result,
+            } => match result {
+                Ok(blocks) => {
+                    if let Err(fault) = self.plan.on_response(&peer, start, blocks) {
+                        tracing::warn!(%peer, "bad sync response: {fault}");
+                        report(&self.net, peer, Misbehaviour::InvalidResponse).await;
+                    }
+                }
+                Err(RangeError::Failed(reason)) => {
+                    tracing::debug!(%peer, start, "range request failed: {reason}");
+                    self.plan.on_failure(&peer, start);
+                }
+                Err(RangeError::Malformed(reason)) => {
+                    tracing::warn!(%peer, start, "malformed sync response: {reason}");
+                    self.plan.on_failure(&peer, start);
+                    report(&self.net, peer, Misbehaviour::MalformedMessage).await;
+                }
+            },
+        }
+    }
+
+    /// Sends the requests the planner wants and imports what is ready.
+    async fn step(&mut self) {
+        self.plan.on_imported(self.head());
+        for request in self.plan.requests() {
+            let net = self.net.clone();
+            let (peer, start) = (request.peer, request.start);
+            let count = u32::try_from(request.count).unwrap_or(u32::MAX);
+            self.jobs.spawn(async move {
+                let result = match net
+                    .request(peer, SyncRequest::BlocksByRange { start, count })
+                    .await
+                {
+                    Ok(SyncResponse::Blocks(raw)) => {
+                        decode_blocks(&raw).map_err(RangeError::Malformed)
+                    }
+                    Ok(SyncResponse::Error(e)) => Err(RangeError::Failed(e)),
+                    Ok(_) => Err(RangeError::Malformed(
+                        "a range request answered with something else".into(),
+                    )),
+                    Err(e) => Err(RangeError::Failed(e.to_string())),
+                };
+                Done::Range {
+                    peer,
+                    start,
+                    result,
+                }
+            });
+        }
+        while let Some((peer, blocks)) = self.plan.next_ready() {
+            let start = blocks.first().map_or(0, |b| b.header.number);
+            let count = blocks.len() as u64;
+            let outcome = self.import(blocks).await;
+            self.plan.on_imported(outcome.head);
+            if let Some((number, e)) = outcome.error {
+                self.plan
+                    .on_import_failed(&peer, number, start + count - number);
+                self.on_bad_import(peer, &e).await;
+                break;
+            }
+        }
+        self.publish_progress();
+    }
+
+    async fn import(&self, blocks: Vec<Block>) -> BatchOutcome {
+        let started = Instant::now();
+        let chain_tx = self.chain_tx.clone();
+        let head = self.head();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let (reply, answer) = std::sync::mpsc::sync_channel(1);
+            chain_tx
+                .send(ChainMsg::ImportBatch { blocks, reply })
+                .ok()?;
+            answer.recv().ok()
+        })
+        .await
+        .ok()
+        .flatten();
+        let outcome = outcome.unwrap_or(BatchOutcome {
+            imported: 0,
+            head,
+            error: None,
+        });
+        add(&self.chain.metrics.import_ns, started.elapsed());
+        self.chain
+            .metrics
+            .blocks_imported
+            .fetch_add(outcome.imported as u64, Ordering::Relaxed);
+        outcome
+    }
+
+    async fn on_bad_import(&self, peer: PeerId, e: &ImportError) {
+        match e {
+            // Not proof of anything: a fork or a race with another import.
+            ImportError::NotOnHead { .. } => {
+                tracing::debug!(%peer, "block not on our head: {e}")
+            }
+            // Our own fault (disk, shutdown): not the peer's.
+            ImportError::Node(_) => tracing::error!("importing a peer's block: {e}"),
+            ImportError::Seal(_)
+            | ImportError::BadSignature { .. }
+            | ImportError::Execution { .. }
+            | ImportError::Mismatch { .. } => {
+                tracing::warn!(%peer, "refused an invalid block: {e}");
+                report(&self.net, peer, Misbehaviour::InvalidBlock).await;
+            }
+        }
+    }
+
+    fn publish_progress(&mut self) {
+        let progress = self.plan.progress();
+        self.chain
+            .metrics
+            .sync_highest
+            .store(progress.highest, Ordering::Relaxed);
+        self.chain.net.sync.send_if_modified(|p| {
+            let changed = *p != progress;
+            *p = progress;
+            changed
+        });
+        let (at, from) = self.last_log;
+        if progress.is_syncing() && at.elapsed() >= Duration::from_secs(5) {
+            let rate =
+                (progress.current - from.min(progress.current)) as f64 / at.elapsed().as_secs_f64();
+            tracing::info!(
+                current = progress.current,
+                highest = progress.highest,
+                blocks_per_s = rate as u64,
+                "syncing"
+            );
+            self.last_log = (Instant::now(), progress.current);
+        }
+    }
+}
+
+fn decode_blocks(raw: &[Vec<u8>]) -> Result<Vec<Block>, String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let mut buf = bytes.as_slice();
+            let block = alloy_rlp::Decodable::decode(&mut buf)
+                .map_err(|e| format!("block {i} of the answer does not decode: {e}"))?;
+            if buf.is_empty() {
+                Ok(block)
+            } else {
+                Err(format!("block {i} of the answer has trailing bytes"))
+            }
+        })
+        .collect()
+}
