@@ -9,12 +9,17 @@
 //!    several in flight, while a tracker follows new blocks for inclusion.
 //! 4. Receipts of all included transactions are checked for status 1, and
 //!    [`report`] reduces the outcomes to rates and latency percentiles.
+//!
+//! `tally bench sync` ([`sync`]) measures catch-up instead: a fresh node
+//! syncing a long chain from a peer, all in-process.
 
 mod load;
 mod plan;
+mod propagation;
 mod report;
 mod rpc;
 mod setup;
+mod sync;
 
 use std::time::Duration;
 
@@ -54,9 +59,26 @@ pub struct BenchArgs {
     /// Seconds to wait for setup, and for inclusion in the timed phase.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Also watch this node's new blocks (repeatable) and report how long
+    /// blocks take to reach it from the node under load (WebSocket).
+    #[arg(long = "watch", value_name = "URL")]
+    pub watch: Vec<String>,
+    #[command(subcommand)]
+    pub mode: Option<BenchMode>,
+}
+
+/// Benchmarks other than the RPC load test.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchMode {
+    /// Time a fresh node catching up a long chain from a peer (in-process,
+    /// over libp2p on loopback).
+    Sync(sync::SyncArgs),
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchMode::Sync(sync_args)) = args.mode {
+        return sync::run(sync_args);
+    }
     for (name, value) in [
         ("--txs", args.txs),
         ("--senders", args.senders),
@@ -130,6 +152,11 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         senders,
         timeout,
     };
+    let watch = if args.watch.is_empty() {
+        None
+    } else {
+        Some(propagation::Watch::start(&args.rpc, &args.watch).await?)
+    };
     let metrics_before = rpc.tally_metrics().await;
     let mut result = load::run(&rpc, &txs, config, &submit_bar, &include_bar).await?;
     let metrics_after = rpc.tally_metrics().await;
@@ -149,6 +176,10 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     let mut report = Report::new(run, &result.outcomes, result.submit_window);
     if let (Some(b), Some(a)) = (&metrics_before, &metrics_after) {
         report.node_time_ms = report::metrics_delta(b, a);
+    }
+    if let Some(watch) = watch {
+        // Room for the last blocks to reach the watched nodes.
+        report.propagation = watch.finish(Duration::from_secs(2)).await;
     }
     Ok(report)
 }

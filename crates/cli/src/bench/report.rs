@@ -80,6 +80,9 @@ pub struct Report {
     /// after minus before, milliseconds); absent for other nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_time_ms: Option<BTreeMap<String, f64>>,
+    /// Block propagation to the `--watch` nodes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub propagation: Vec<NodePropagation>,
 }
 
 /// The stages `tally_metrics` reports, in pipeline order, with their labels.
@@ -237,6 +240,7 @@ impl Report {
             avg_txs_per_block,
             rejections,
             node_time_ms: None,
+            propagation: Vec::new(),
         }
     }
 
@@ -317,6 +321,32 @@ impl Report {
                 let _ = writeln!(s, "  {n:>7}  {msg}");
             }
         }
+        if !self.propagation.is_empty() {
+            s.push_str(&propagation_table(&self.propagation));
+        }
         s
     }
+}
+
+/// Delays to one watched node.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NodePropagation {
+    pub node: String,
+    /// Blocks seen on both nodes.
+    pub blocks: usize,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub max_ms: f64,
+}
+
+/// The table rows for the human-readable report.
+pub fn propagation_table(rows: &[NodePropagation]) -> String {
+    let mut out = String::from("\nblock propagation (after the node under load announced it):\n");
+    for r in rows {
+        out.push_str(&format!(
+            "  {:<28} {:>5} blocks  p50 {:>7.1} ms  p90 {:>7.1} ms  max {:>7.1} ms\n",
+            r.node, r.blocks, r.p50_ms, r.p90_ms, r.max_ms
+        ));
+    }
+    out
 }

@@ -1,0 +1,44 @@
+//! `tally bench --watch`: load on the producer of a 2-node testnet, and the
+//! report says how long its blocks took to reach the other node.
+
+mod common;
+#[path = "common/testnet.rs"]
+mod testnet;
+
+use std::time::Duration;
+
+use common::run_to_exit;
+use serde_json::Value;
+use testnet::Testnet;
+
+#[test]
+fn bench_reports_block_propagation_to_watched_nodes() {
+    let net = Testnet::start(2, &["--block-time", "0"]);
+    let (producer, follower) = (net.node(1).rpc_url.clone(), net.node(2).rpc_url.clone());
+    let (status, stdout, stderr) = run_to_exit(
+        &[
+            "bench",
+            "--rpc",
+            &producer,
+            "--watch",
+            &follower,
+            "--txs",
+            "300",
+            "--senders",
+            "30",
+            "--batch",
+            "30",
+            "--json",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(report["included"], 300, "{report}");
+    let rows = report["propagation"].as_array().expect("propagation rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["node"], follower.as_str());
+    assert!(rows[0]["blocks"].as_u64().unwrap_or(0) >= 1, "{report}");
+    let (p50, max) = (rows[0]["p50_ms"].as_f64(), rows[0]["max_ms"].as_f64());
+    assert!(p50.is_some_and(|p| p >= 0.0) && max >= p50, "{report}");
+}
