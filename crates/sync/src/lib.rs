@@ -55,7 +55,7 @@ impl Default for SyncConfig {
         Self {
             range_size: 128,
             max_in_flight_per_peer: 3,
-            max_ahead: 4096,
+            max_ahead: 1024,
         }
     }
 }
