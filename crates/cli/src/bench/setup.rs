@@ -25,6 +25,8 @@ const TEST_TOKEN_ARTIFACT: &str = include_str!("../../../../contracts/build/Test
 const DEPLOY_GAS: u64 = 1_500_000;
 /// The TestToken's initial supply: 10^9 tokens of 18 decimals.
 const TOKEN_SUPPLY: u128 = 1_000_000_000 * 10u128.pow(18);
+/// Setup transactions sent before waiting for them to be mined.
+const SETUP_CHUNK: usize = 500;
 /// Receipts per batch while waiting for setup.
 const SETUP_BATCH: usize = 50;
 
@@ -168,17 +170,22 @@ pub async fn prepare(
     // One at a time, in nonce order: the funder's transactions must reach
     // the node in order, and JSON-RPC lets a node answer a batch's entries
     // in any order (Hardhat does, and refuses nonce gaps when automining).
-    for tx in &setup {
-        let answer = rpc.send_raw_batch(std::slice::from_ref(&tx.raw)).await?;
-        if let Some(Err(msg)) = answer.into_iter().next() {
-            bail!(
-                "setup transaction {} (nonce {}) refused: {msg}",
-                tx.hash,
-                tx.nonce
-            );
+    // In chunks mined before the next is sent: nodes cap how many pending
+    // transactions one account may have (1,000 on Tally), and with slow
+    // blocks the whole setup would otherwise wait in the pool at once.
+    for chunk in setup.chunks(SETUP_CHUNK) {
+        for tx in chunk {
+            let answer = rpc.send_raw_batch(std::slice::from_ref(&tx.raw)).await?;
+            if let Some(Err(msg)) = answer.into_iter().next() {
+                bail!(
+                    "setup transaction {} (nonce {}) refused: {msg}",
+                    tx.hash,
+                    tx.nonce
+                );
+            }
         }
+        wait_mined(rpc, chunk, timeout).await?;
     }
-    wait_mined(rpc, &setup, timeout).await?;
     if let Some(address) = token {
         let deploy = setup.get(senders).map(|t| t.hash).unwrap_or_default();
         let deployed_at = rpc
