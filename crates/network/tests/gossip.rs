@@ -29,9 +29,16 @@ async fn two_nodes_exchange_gossip_on_every_topic() {
 #[tokio::test]
 async fn gossip_is_relayed_across_three_nodes() {
     // b and c only know a, so b's messages reach c through a's mesh.
-    let mut a = start(config(1)).await;
-    let b = start_booted(1, &[&a]).await;
-    let mut c = start_booted(1, &[&a]).await;
+    // Kademlia is off: it would introduce b and c to each other.
+    let no_discovery = |bootnodes: &[&common::Node]| {
+        let mut config = config(1);
+        config.kademlia = false;
+        config.bootnodes = bootnodes.iter().map(|n| n.addr.clone()).collect();
+        config
+    };
+    let mut a = start(no_discovery(&[])).await;
+    let b = start(no_discovery(&[&a])).await;
+    let mut c = start(no_discovery(&[&a])).await;
     wait_peers(&a, "a to see b and c", |p| {
         p.contains(&b.id) && p.contains(&c.id)
     })
