@@ -1,11 +1,6 @@
 //! The RPC server's view of the node.
 
-use crate::{
-    adapters::{ExecState, PoolState},
-    chain::Chain,
-    driver::ChainMsg,
-    metrics::add,
-};
+use crate::{adapters::ExecState, chain::Chain, driver::ChainMsg, metrics::add};
 use std::{
     sync::{atomic::Ordering, mpsc::SyncSender, Arc},
     time::Instant,
@@ -245,8 +240,11 @@ impl Backend for NodeBackend {
 
     fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError> {
         let started = Instant::now();
-        let state = PoolState(self.chain.latest_state.read().clone());
-        let result = self.chain.pool.add_raw(&raw, &state);
+        let result = self
+            .chain
+            .admit(std::slice::from_ref(&raw))
+            .pop()
+            .unwrap_or_else(|| Err(tally_txpool::PoolError::Decode("no result".into())));
         add(&self.chain.metrics.pool_admit_ns, started.elapsed());
         match result {
             Ok(hash) => {

@@ -20,7 +20,7 @@ use tally_primitives::{
 };
 use tally_rpc::NewBlock;
 use tally_state::{ChainDb, StateSnapshot};
-use tally_txpool::TxPool;
+use tally_txpool::{PoolError, TxPool};
 use tokio::sync::broadcast;
 
 /// The parts of the node the block pipeline works on.
@@ -46,6 +46,35 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// Admits raw transactions to the pool against the head's state, in
+    /// parallel. A block may commit while they are validated: the pool then
+    /// pruned against newer state than they were checked with, and one
+    /// could sit queued behind a nonce that block mined, so their senders
+    /// are re-read from the new state.
+    pub fn admit(&self, raws: &[alloy_primitives::Bytes]) -> Vec<Result<B256, PoolError>> {
+        let snapshot = self.latest_state.read().clone();
+        let results = if let [raw] = raws {
+            vec![self.pool.add_raw(raw, &PoolState(snapshot.clone()))]
+        } else {
+            self.pool.add_raw_batch(raws, &PoolState(snapshot.clone()))
+        };
+        let now = self.latest_state.read().clone();
+        if !Arc::ptr_eq(&snapshot, &now) {
+            let state = PoolState(now);
+            let mut senders: Vec<Address> = results
+                .iter()
+                .flatten()
+                .filter_map(|hash| self.pool.get(hash).map(|t| t.sender))
+                .collect();
+            senders.sort_unstable();
+            senders.dedup();
+            for sender in senders {
+                self.pool.refresh_account(&sender, &state);
+            }
+        }
+        results
+    }
+
     pub fn block_env(&self, parent: &SealedHeader, timestamp: u64) -> BlockEnv {
         BlockEnv {
             chain_id: self.spec.chain_id,
@@ -166,7 +195,6 @@ impl Chain {
         block: &SealedBlock,
         receipts: Vec<tally_primitives::Receipt>,
     ) -> Result<(), NodeError> {
-        *self.head.write() = block.header.clone();
         let latest = Arc::new(self.db.latest_state()?);
         *self.latest_state.write() = latest.clone();
         let mined: Vec<(Address, u64)> = block
@@ -176,6 +204,9 @@ impl Chain {
             .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
             .collect();
         self.pool.on_block_committed(&mined, &PoolState(latest));
+        // The head moves last: whoever sees it sees the pool and the state
+        // that go with it.
+        *self.head.write() = block.header.clone();
         self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .transactions

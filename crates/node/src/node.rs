@@ -213,8 +213,7 @@ impl Node {
     /// recovered in parallel) and wakes the engine once, so an instant-mode
     /// producer puts them in one block. Used by load generators.
     pub fn submit_transactions(&self, raws: &[Bytes]) -> Vec<Result<B256, String>> {
-        let state = crate::adapters::PoolState(self.chain.latest_state.read().clone());
-        let results = self.chain.pool.add_raw_batch(raws, &state);
+        let results = self.chain.admit(raws);
         let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
         results
             .into_iter()

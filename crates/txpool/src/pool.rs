@@ -199,6 +199,23 @@ impl TxPool {
         }
     }
 
+    /// Re-reads `sender`'s account from `state` and re-sorts its
+    /// transactions. A transaction validated against a state snapshot that a
+    /// block replaced meanwhile may have been queued behind a nonce that
+    /// block mined; this promotes it.
+    pub fn refresh_account(&self, sender: &Address, state: &dyn AccountReader) {
+        match state.nonce_and_balance(sender) {
+            Ok((nonce, balance)) => self
+                .inner
+                .store
+                .write()
+                .update_account(sender, nonce, balance),
+            Err(reason) => {
+                tracing::warn!(address = %sender, %reason, "txpool: cannot read account");
+            }
+        }
+    }
+
     /// Removes a transaction by hash (e.g. one the block builder found
     /// invalid). Returns whether it was pooled.
     pub fn remove(&self, hash: &B256) -> bool {

@@ -226,3 +226,24 @@ fn removing_a_pending_transaction_queues_its_successors() {
     assert_eq!((pool.pending_count(), pool.queued_count()), (1, 1));
     assert_eq!(pool.pending_nonce(&addr(0)), Some(1));
 }
+
+#[test]
+fn a_transaction_checked_against_stale_state_is_promoted_on_refresh() {
+    let pool = pool();
+    let mut state = State::default();
+    // Nonce 0 was mined by a block the admission did not see yet: checked
+    // against the old state, nonce 1 looks like it follows a gap.
+    let stale = State::default();
+    state.set(addr(0), 1, U256::from(10u128.pow(24)));
+    pool.on_block_committed(&[(addr(0), 0)], &state);
+    let t1 = tx1559(0, 1, 2, 1);
+    pool.add_raw(&raw(&t1), &stale).unwrap();
+    assert_eq!((pool.pending_count(), pool.queued_count()), (0, 1));
+
+    pool.refresh_account(&addr(0), &state);
+    assert_eq!((pool.pending_count(), pool.queued_count()), (1, 0));
+    assert_eq!(
+        hashes(&pool.best_transactions(BLOCK_GAS)),
+        vec![*t1.tx_hash()]
+    );
+}

@@ -1,7 +1,7 @@
 //! Reading network events: gossip is decoded and routed, requests answered.
 
 use super::{limits, serve, sync_task::SyncInput};
-use crate::{adapters::PoolState, chain::Chain, driver::ChainMsg};
+use crate::{chain::Chain, driver::ChainMsg};
 use alloy_primitives::Bytes;
 use alloy_rlp::Decodable;
 use std::sync::{atomic::Ordering, mpsc::SyncSender, Arc};
@@ -135,11 +135,7 @@ pub(crate) async fn pool_worker<N: Network>(
 ) {
     while let Some((from, txs)) = rx.recv().await {
         let worker = chain.clone();
-        let results = tokio::task::spawn_blocking(move || {
-            let state = PoolState(worker.latest_state.read().clone());
-            worker.pool.add_raw_batch(&txs, &state)
-        })
-        .await;
+        let results = tokio::task::spawn_blocking(move || worker.admit(&txs)).await;
         let Ok(results) = results else { continue };
         if results.iter().any(|r| r.as_ref().is_err_and(is_invalid)) {
             report(&net, from, Misbehaviour::InvalidTransaction).await;
