@@ -52,18 +52,18 @@ async fn send_transfers(members: &[Member], rng: &mut StdRng, nonces: &mut [u64]
         let raw = transfer(account, nonces[account], 1 + rng.gen_range(0..1000));
         nonces[account] += 1;
         let target = &members[rng.gen_range(0..members.len())].node;
-        target.submit_transaction(raw.clone()).unwrap();
+        // The head before sending: the block may be sealed before
+        // `submit_transaction` even returns.
         let mined = producer.head().number;
+        target.submit_transaction(raw.clone()).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while producer.head().number == mined && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if producer.head().number == mined {
-            let _ = producer.submit_transaction(raw);
-            wait_for("the retried transfer", 30, || {
-                producer.head().number > mined
-            })
-            .await;
+            let retry = producer.submit_transaction(raw);
+            let what = format!("the retried transfer (account {account}, retry: {retry:?})");
+            wait_for(&what, 30, || producer.head().number > mined).await;
         }
     }
 }
