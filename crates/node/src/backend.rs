@@ -240,11 +240,7 @@ impl Backend for NodeBackend {
 
     fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError> {
         let started = Instant::now();
-        let result = self
-            .chain
-            .admit(std::slice::from_ref(&raw))
-            .pop()
-            .unwrap_or_else(|| Err(tally_txpool::PoolError::Decode("no result".into())));
+        let result = self.chain.admit_one(&raw);
         add(&self.chain.metrics.pool_admit_ns, started.elapsed());
         match result {
             Ok(hash) => {

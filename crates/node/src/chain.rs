@@ -53,26 +53,35 @@ impl Chain {
     /// are re-read from the new state.
     pub fn admit(&self, raws: &[alloy_primitives::Bytes]) -> Vec<Result<B256, PoolError>> {
         let snapshot = self.latest_state.read().clone();
-        let results = if let [raw] = raws {
-            vec![self.pool.add_raw(raw, &PoolState(snapshot.clone()))]
-        } else {
-            self.pool.add_raw_batch(raws, &PoolState(snapshot.clone()))
-        };
-        let now = self.latest_state.read().clone();
-        if !Arc::ptr_eq(&snapshot, &now) {
-            let state = PoolState(now);
-            let mut senders: Vec<Address> = results
-                .iter()
-                .flatten()
-                .filter_map(|hash| self.pool.get(hash).map(|t| t.sender))
-                .collect();
-            senders.sort_unstable();
-            senders.dedup();
-            for sender in senders {
-                self.pool.refresh_account(&sender, &state);
-            }
-        }
+        let results = self.pool.add_raw_batch(raws, &PoolState(snapshot.clone()));
+        self.refresh_if_stale(&snapshot, &results);
         results
+    }
+
+    /// [`Chain::admit`] for one transaction (RPC), without a parallel batch.
+    pub fn admit_one(&self, raw: &[u8]) -> Result<B256, PoolError> {
+        let snapshot = self.latest_state.read().clone();
+        let result = self.pool.add_raw(raw, &PoolState(snapshot.clone()));
+        self.refresh_if_stale(&snapshot, std::slice::from_ref(&result));
+        result
+    }
+
+    fn refresh_if_stale(&self, used: &Arc<StateSnapshot>, results: &[Result<B256, PoolError>]) {
+        let now = self.latest_state.read().clone();
+        if Arc::ptr_eq(used, &now) {
+            return;
+        }
+        let state = PoolState(now);
+        let mut senders: Vec<Address> = results
+            .iter()
+            .flatten()
+            .filter_map(|hash| self.pool.get(hash).map(|t| t.sender))
+            .collect();
+        senders.sort_unstable();
+        senders.dedup();
+        for sender in senders {
+            self.pool.refresh_account(&sender, &state);
+        }
     }
 
     pub fn block_env(&self, parent: &SealedHeader, timestamp: u64) -> BlockEnv {
