@@ -94,10 +94,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         node_key: None,
         network: None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::async_runtime()?;
     runtime.block_on(async move {
         // Handlers go in before the node announces itself, so a signal sent
         // as soon as the banner appears still shuts down cleanly.

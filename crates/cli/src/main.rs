@@ -54,6 +54,15 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// The multi-threaded runtime the node and the bench run on.
+fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -17,18 +17,18 @@ async fn bootnode_of(node: &Node) -> Multiaddr {
     addr.with(tally_network::multiaddr::Protocol::P2p(net.local_peer_id()))
 }
 
+/// The chain's block producer, listening on loopback.
+async fn start_producer(dir: &std::path::Path, spec: tally_primitives::ChainSpec) -> Node {
+    Node::start(config(dir, spec, producer_key(), Some(listen())))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_sent_to_a_follower_is_mined_and_the_block_reaches_everyone() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let spec = authority_spec(0);
-    let producer = Node::start(config(
-        dirs[0].path(),
-        spec.clone(),
-        producer_key(),
-        Some(listen()),
-    ))
-    .await
-    .unwrap();
+    let producer = start_producer(dirs[0].path(), spec.clone()).await;
     let boot = bootnode_of(&producer).await;
     let mut followers = Vec::new();
     for (i, dir) in dirs[1..].iter().enumerate() {
@@ -85,14 +85,7 @@ async fn a_transaction_sent_to_a_follower_is_mined_and_the_block_reaches_everyon
 async fn a_late_node_catches_up_then_follows() {
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let spec = authority_spec(10);
-    let producer = Node::start(config(
-        dirs[0].path(),
-        spec.clone(),
-        producer_key(),
-        Some(listen()),
-    ))
-    .await
-    .unwrap();
+    let producer = start_producer(dirs[0].path(), spec.clone()).await;
     wait_for("300 blocks", 60, || producer.head().number >= 300).await;
     let mut opts = listen();
     opts.bootnodes = vec![bootnode_of(&producer).await];

@@ -92,10 +92,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.timeout == 0 {
         bail!("--timeout must be at least 1 second");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::async_runtime()?;
     let report = runtime.block_on(bench(&args))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

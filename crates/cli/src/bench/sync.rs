@@ -70,10 +70,7 @@ pub fn run(args: SyncArgs) -> anyhow::Result<()> {
             args.txs_per_block
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::async_runtime()?;
     let report = runtime.block_on(bench(&args))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -99,10 +99,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         node_key: Some(key.clone()),
         network: Some(settings.network.clone()),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::async_runtime()?;
     runtime.block_on(async move {
         let shutdown = Shutdown::install()?;
         let node = Node::start(config)

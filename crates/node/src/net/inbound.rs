@@ -3,7 +3,6 @@
 use super::{limits, serve, sync_task::SyncInput};
 use crate::{chain::Chain, driver::ChainMsg};
 use alloy_primitives::Bytes;
-use alloy_rlp::Decodable;
 use std::sync::{atomic::Ordering, mpsc::SyncSender, Arc};
 use tally_network::{GossipKind, Misbehaviour, Network, NetworkEvent, PeerId};
 use tally_primitives::Block;
@@ -11,16 +10,12 @@ use tally_txpool::PoolError;
 use tokio::sync::{mpsc, Semaphore};
 
 /// A transaction gossip message: the RLP list of raw EIP-2718 envelopes.
-pub(crate) fn decode_txs(data: &[u8]) -> Option<Vec<Bytes>> {
-    let mut buf = data;
-    let txs = Vec::<Bytes>::decode(&mut buf).ok()?;
-    buf.is_empty().then_some(txs)
+fn decode_txs(data: &[u8]) -> Option<Vec<Bytes>> {
+    alloy_rlp::decode_exact(data).ok()
 }
 
 fn decode_block(data: &[u8]) -> Option<Block> {
-    let mut buf = data;
-    let block = Block::decode(&mut buf).ok()?;
-    buf.is_empty().then_some(block)
+    alloy_rlp::decode_exact(data).ok()
 }
 
 fn dropped(chain: &Chain) {

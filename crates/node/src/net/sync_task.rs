@@ -313,14 +313,8 @@ fn decode_blocks(raw: &[Vec<u8>]) -> Result<Vec<Block>, String> {
     raw.iter()
         .enumerate()
         .map(|(i, bytes)| {
-            let mut buf = bytes.as_slice();
-            let block = alloy_rlp::Decodable::decode(&mut buf)
-                .map_err(|e| format!("block {i} of the answer does not decode: {e}"))?;
-            if buf.is_empty() {
-                Ok(block)
-            } else {
-                Err(format!("block {i} of the answer has trailing bytes"))
-            }
+            alloy_rlp::decode_exact(bytes)
+                .map_err(|e| format!("block {i} of the answer does not decode: {e}"))
         })
         .collect()
 }
