@@ -2,7 +2,7 @@
 
 use tally_executor::{StateSource, StateSourceError};
 use tally_primitives::{Account, Address, Bytes, B256, U256};
-use tally_state::{ChainDb, StateSnapshot};
+use tally_state::{ChainDb, PendingState, StateReader, StateSnapshot};
 use tally_txpool::AccountReader;
 
 /// State after some block, plus the chain's block hashes for BLOCKHASH.
@@ -34,6 +34,25 @@ impl StateSource for ExecState<'_> {
             .header_by_number(number)
             .map_err(err)?
             .map(|h| h.hash))
+    }
+}
+
+/// The state inside a run of blocks being imported (see
+/// [`tally_state::BlockBatch`]), block hashes included.
+pub(crate) struct PendingExec<'a, 'b>(pub &'a PendingState<'b>);
+
+impl StateSource for PendingExec<'_, '_> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateSourceError> {
+        self.0.account(address).map_err(err)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateSourceError> {
+        self.0.storage(address, slot).map_err(err)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateSourceError> {
+        self.0.code(code_hash).map_err(err)
+    }
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateSourceError> {
+        self.0.block_hash(number).map_err(err)
     }
 }
 

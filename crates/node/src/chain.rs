@@ -185,7 +185,10 @@ impl Chain {
         for hash in &invalid {
             self.pool.remove(hash);
         }
-        self.after_commit(&block, outcome.receipts)?;
+        self.after_commit(&[Arc::new(NewBlock {
+            block: block.clone(),
+            receipts: outcome.receipts,
+        })])?;
         add(&self.metrics.post_commit_ns, post_started.elapsed());
         tracing::info!(
             number = block.number(),
@@ -198,184 +201,34 @@ impl Chain {
         Ok(block)
     }
 
-    /// Bookkeeping once a block is durable: head, pool, metrics, subscribers.
-    fn after_commit(
-        &self,
-        block: &SealedBlock,
-        receipts: Vec<tally_primitives::Receipt>,
-    ) -> Result<(), NodeError> {
+    /// Bookkeeping once a run of blocks is durable: state view, pool,
+    /// head, metrics and subscribers, once per run.
+    pub(crate) fn after_commit(&self, run: &[Arc<NewBlock>]) -> Result<(), NodeError> {
+        let Some(last) = run.last() else {
+            return Ok(());
+        };
         let latest = Arc::new(self.db.latest_state()?);
         *self.latest_state.write() = latest.clone();
-        let mined: Vec<(Address, u64)> = block
-            .transactions
+        let mined: Vec<(Address, u64)> = run
             .iter()
-            .zip(&block.senders)
+            .flat_map(|b| b.block.transactions.iter().zip(&b.block.senders))
             .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
             .collect();
         self.pool.on_block_committed(&mined, &PoolState(latest));
         // The head moves last: whoever sees it sees the pool and the state
         // that go with it.
-        *self.head.write() = block.header.clone();
-        self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .transactions
-            .fetch_add(block.transactions.len() as u64, Ordering::Relaxed);
-        self.metrics
-            .gas
-            .fetch_add(block.header.gas_used, Ordering::Relaxed);
-        // No subscribers is fine: the send only fails when nobody listens.
-        let _ = self.new_blocks.send(Arc::new(NewBlock {
-            block: block.clone(),
-            receipts,
-        }));
-        Ok(())
-    }
-}
-
-/// Compares a header field with what verification computed; formats only
-/// on mismatch, so the common path allocates nothing.
-fn check<T: PartialEq + std::fmt::Display>(
-    number: u64,
-    field: &'static str,
-    claimed: T,
-    computed: T,
-) -> Result<(), ImportError> {
-    if claimed == computed {
-        return Ok(());
-    }
-    Err(ImportError::Mismatch {
-        number,
-        field,
-        claimed: claimed.to_string(),
-        computed: computed.to_string(),
-    })
-}
-
-/// Why a block from outside (a peer, a file) was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("block {number} has parent {parent}, but the head is {head}")]
-    NotOnHead {
-        number: u64,
-        parent: B256,
-        head: B256,
-    },
-    #[error(transparent)]
-    Seal(#[from] tally_consensus::SealError),
-    #[error("block {number}: transaction {index} has an invalid signature: {reason}")]
-    BadSignature {
-        number: u64,
-        index: usize,
-        reason: String,
-    },
-    #[error("block {number}: {source}")]
-    Execution { number: u64, source: ExecError },
-    #[error(
-        "block {number}: header {field} is {claimed}, but executing the block gives {computed}"
-    )]
-    Mismatch {
-        number: u64,
-        field: &'static str,
-        claimed: String,
-        computed: String,
-    },
-    #[error(transparent)]
-    Node(#[from] NodeError),
-}
-
-impl Chain {
-    /// Verifies and commits a block produced elsewhere, exactly as a peer's
-    /// block must be checked: seal, signatures (recovered in parallel),
-    /// execution, and every root the header claims.
-    /// `durable: false` defers the flush to the next durable commit (see
-    /// [`ChainDb::commit_block_with`]); runs of synced blocks use it.
-    pub fn import_block(
-        &self,
-        engine: &dyn Engine,
-        block: tally_primitives::Block,
-        durable: bool,
-    ) -> Result<SealedBlock, ImportError> {
-        let parent = self.head.read().clone();
-        let header = block.header;
-        if header.parent_hash != parent.hash {
-            return Err(ImportError::NotOnHead {
-                number: header.number,
-                parent: header.parent_hash,
-                head: parent.hash,
-            });
+        *self.head.write() = last.block.header.clone();
+        for b in run {
+            self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
+            self.metrics
+                .transactions
+                .fetch_add(b.block.transactions.len() as u64, Ordering::Relaxed);
+            self.metrics
+                .gas
+                .fetch_add(b.block.header.gas_used, Ordering::Relaxed);
+            // No subscribers is fine: the send only fails when nobody listens.
+            let _ = self.new_blocks.send(b.clone());
         }
-        engine.verify_seal(&parent, &header)?;
-        let number = header.number;
-        check(number, "gas limit", header.gas_limit, self.spec.gas_limit)?;
-        check(number, "base fee", header.base_fee, self.spec.base_fee)?;
-        check(
-            number,
-            "transactions root",
-            header.transactions_root,
-            transactions_root(&block.transactions),
-        )?;
-        // Signatures last among the checks: recovery is the costly one.
-        let senders = tally_crypto::recover_senders(&block.transactions)
-            .into_iter()
-            .enumerate()
-            .map(|(index, r)| {
-                r.map_err(|e| ImportError::BadSignature {
-                    number,
-                    index,
-                    reason: e.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let started = Instant::now();
-        let snapshot = self.db.state_at(parent.number).map_err(NodeError::from)?;
-        let source = ExecState {
-            snapshot: &snapshot,
-            db: &self.db,
-        };
-        let mut env = self.block_env(&parent, header.timestamp);
-        env.beneficiary = header.beneficiary;
-        let outcome = tally_executor::execute_block(&source, env, &block.transactions, &senders)
-            .map_err(|source| ImportError::Execution { number, source })?;
-        add(&self.metrics.execute_ns, started.elapsed());
-        check(number, "gas used", header.gas_used, outcome.gas_used)?;
-        check(
-            number,
-            "receipts root",
-            header.receipts_root,
-            receipts_root(&outcome.receipts),
-        )?;
-        check(
-            number,
-            "logs bloom",
-            header.logs_bloom,
-            logs_bloom(&outcome.receipts),
-        )?;
-        let root_started = Instant::now();
-        let (state_root, prepared) = self
-            .db
-            .prepare_state_root(parent.number, &outcome.changes)
-            .map_err(NodeError::from)?;
-        add(&self.metrics.state_root_ns, root_started.elapsed());
-        check(number, "state root", header.state_root, state_root)?;
-
-        let sealed = SealedBlock {
-            header: header.seal_slow(),
-            transactions: block.transactions,
-            senders,
-        };
-        let commit_started = Instant::now();
-        self.db
-            .commit_block_with(
-                &sealed,
-                &outcome.receipts,
-                &outcome.changes,
-                prepared,
-                durable,
-            )
-            .map_err(NodeError::from)?;
-        add(&self.metrics.commit_ns, commit_started.elapsed());
-        self.after_commit(&sealed, outcome.receipts)?;
-        Ok(sealed)
+        Ok(())
     }
 }

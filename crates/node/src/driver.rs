@@ -2,7 +2,7 @@
 //! out its effects. Block building is CPU-bound and runs here, off the async
 //! runtime that serves RPC.
 
-use crate::chain::{Chain, ImportError};
+use crate::{chain::Chain, import::ImportError};
 use std::sync::mpsc::SyncSender;
 use std::{
     collections::VecDeque,
@@ -155,7 +155,7 @@ fn import(
     reply: SyncSender<Result<SealedBlock, ImportError>>,
     queue: &mut VecDeque<Effect>,
 ) {
-    let result = chain.import_block(engine, block, true);
+    let result = chain.import_block(engine, block);
     if result.is_ok() {
         queue.extend(engine.handle(head_event(chain)));
     }
@@ -170,33 +170,25 @@ fn import_batch(
     reply: SyncSender<BatchOutcome>,
     queue: &mut VecDeque<Effect>,
 ) {
-    let mut outcome = BatchOutcome {
-        imported: 0,
-        head: chain.head.read().number,
-        error: None,
+    let head = chain.head.read().number;
+    // Blocks already held (gossip got here first) are skipped if the hash
+    // matches; a different block at a held height fails as not on the head.
+    let held = blocks
+        .iter()
+        .take_while(|b| {
+            b.header.number <= head
+                && matches!(
+                    chain.db.header_by_number(b.header.number),
+                    Ok(Some(h)) if h.hash == b.header.hash()
+                )
+        })
+        .count();
+    let run = chain.import_blocks(engine, blocks.into_iter().skip(held).collect());
+    let outcome = BatchOutcome {
+        imported: run.imported.len(),
+        head: run.imported.last().map_or(head, |b| b.block.number()),
+        error: run.error,
     };
-    let last = blocks.len().saturating_sub(1);
-    for (i, block) in blocks.into_iter().enumerate() {
-        let number = block.header.number;
-        if number <= outcome.head {
-            // Already held (gossip got here first) if the hash matches.
-            match chain.db.header_by_number(number) {
-                Ok(Some(h)) if h.hash == block.header.hash() => continue,
-                _ => {}
-            }
-        }
-        // One flush per run: the last block makes the run durable.
-        match chain.import_block(engine, block, i == last) {
-            Ok(sealed) => {
-                outcome.imported += 1;
-                outcome.head = sealed.number();
-            }
-            Err(e) => {
-                outcome.error = Some((number, e));
-                break;
-            }
-        }
-    }
     if outcome.imported > 0 {
         queue.extend(engine.handle(head_event(chain)));
     }

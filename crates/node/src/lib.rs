@@ -17,12 +17,13 @@ mod backend;
 mod chain;
 mod config;
 mod driver;
+mod import;
 mod metrics;
 mod net;
 mod node;
 
-pub use chain::ImportError;
 pub use config::{node_key_in, NetworkOptions, NodeConfig};
+pub use import::ImportError;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use node::{Node, NodeError};
 pub use tally_sync::Progress as SyncProgress;

@@ -1,6 +1,6 @@
 //! Starting and stopping a node.
 
-use crate::chain::ImportError;
+use crate::import::ImportError;
 use crate::{
     backend::NodeBackend,
     chain::Chain,

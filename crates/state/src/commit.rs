@@ -53,28 +53,45 @@ pub(crate) fn prepare(
     let txn = db.inner.store.begin_read()?;
     let reader = BlockReader::new(&txn);
     let head = reader.head_number()?;
-    let (block, parent_n, parent_hash, snapshot) = match (parent, head) {
-        (None, _) => (0, 0, B256::ZERO, None),
-        (Some(_), None) => return Err(db.not_initialized()),
-        (Some(p), Some(head)) => {
-            if p > head {
-                return Err(StateError::AboveHead { requested: p, head });
-            }
-            let hash = reader.hash_of(p)?.ok_or(StateError::MissingBlock(p))?;
-            // Only a storage wipe needs to read state: the slots to delete.
-            let wipes = changes.storage.values().any(|s| s.wiped);
-            let snapshot = wipes
-                .then(|| StateSnapshot::new(&txn, p, head))
-                .transpose()?;
-            (p + 1, p, hash, snapshot)
-        }
-    };
-    let set = value_set(changes, snapshot.as_ref())?;
     let nodes = NodeReader::new(txn.open_table(TRIE_NODES)?);
-    let (root, new_nodes) = trie::apply_block(&nodes, block, set).map_err(StateError::trie)?;
+    let (parent, head) = match (parent, head) {
+        (None, _) => {
+            let set = value_set(changes, |_| Ok(Vec::new()))?;
+            return prepare_on(&nodes, 0, 0, B256::ZERO, set);
+        }
+        (Some(_), None) => return Err(db.not_initialized()),
+        (Some(p), Some(head)) if p > head => {
+            return Err(StateError::AboveHead { requested: p, head })
+        }
+        (Some(p), Some(head)) => (p, head),
+    };
+    let hash = reader
+        .hash_of(parent)?
+        .ok_or(StateError::MissingBlock(parent))?;
+    // Only a storage wipe needs to read state: the slots to delete.
+    let wipes = changes.storage.values().any(|s| s.wiped);
+    let snapshot = wipes
+        .then(|| StateSnapshot::new(&txn, parent, head))
+        .transpose()?;
+    let set = value_set(changes, |a| match &snapshot {
+        Some(state) => state.storage_slots(a),
+        None => Ok(Vec::new()),
+    })?;
+    prepare_on(&nodes, parent + 1, parent, hash, set)
+}
+
+/// Applies `set` to the tree of `parent` as block `block`'s tree.
+pub(crate) fn prepare_on<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    nodes: &NodeReader<T>,
+    block: u64,
+    parent: u64,
+    parent_hash: B256,
+    set: Vec<(KeyHash, Option<OwnedValue>)>,
+) -> Result<PreparedState, StateError> {
+    let (root, new_nodes) = trie::apply_block(nodes, block, set).map_err(StateError::trie)?;
     let nodes = trie::encode_nodes(&new_nodes).map_err(StateError::trie)?;
     Ok(PreparedState {
-        parent: parent_n,
+        parent,
         parent_hash,
         root,
         nodes,
@@ -83,9 +100,11 @@ pub(crate) fn prepare(
 
 /// The tree writes of `changes`, sorted by key hash so that neighbouring
 /// updates share the tree paths jmt has just loaded.
-fn value_set(
+/// `parent_slots` lists an account's slots in the parent state; it is
+/// asked only for accounts whose storage the block wipes.
+pub(crate) fn value_set(
     changes: &StateChanges,
-    parent_state: Option<&StateSnapshot>,
+    parent_slots: impl Fn(&Address) -> Result<Vec<U256>, StateError>,
 ) -> Result<Vec<(KeyHash, Option<OwnedValue>)>, StateError> {
     let mut set = Vec::with_capacity(
         changes.accounts.len()
@@ -100,11 +119,9 @@ fn value_set(
     }
     for (a, s) in &changes.storage {
         if s.wiped {
-            if let Some(state) = parent_state {
-                for slot in state.storage_slots(a)? {
-                    if !s.slots.contains_key(&slot) {
-                        set.push((trie::storage_key(a, &slot), None));
-                    }
+            for slot in parent_slots(a)? {
+                if !s.slots.contains_key(&slot) {
+                    set.push((trie::storage_key(a, &slot), None));
                 }
             }
         }
@@ -219,7 +236,7 @@ pub(crate) fn write_nodes(
 }
 
 /// The head number and hash as the write transaction sees them.
-fn head_in(txn: &WriteTransaction, db: &ChainDb) -> Result<(u64, B256), StateError> {
+pub(crate) fn head_in(txn: &WriteTransaction, db: &ChainDb) -> Result<(u64, B256), StateError> {
     let head =
         read_meta_u64(&txn.open_table(META)?, META_HEAD)?.ok_or_else(|| db.not_initialized())?;
     let hash = txn
@@ -270,40 +287,9 @@ impl ChainDb {
         prepared: PreparedState,
         durable: bool,
     ) -> Result<(), StateError> {
-        let _w = self.inner.write_lock.lock();
-        let txn = self.inner.store.begin_write_with(durable)?;
-        let (head, head_hash) = head_in(&txn, self)?;
-        let n = block.number();
-        if Some(n) != head.checked_add(1) || block.header.parent_hash != head_hash {
-            return Err(StateError::NotOnHead {
-                number: n,
-                hash: block.hash(),
-                head,
-                head_hash,
-            });
-        }
-        if prepared.parent != head || prepared.parent_hash != head_hash {
-            return Err(StateError::StalePrepared {
-                prepared_parent: prepared.parent,
-                prepared_parent_hash: prepared.parent_hash,
-                head,
-                head_hash,
-            });
-        }
-        if prepared.root != block.header.state_root {
-            return Err(StateError::StateRootMismatch {
-                number: n,
-                claimed: block.header.state_root,
-                computed: prepared.root,
-            });
-        }
-        blocks::insert_block(&txn, block, receipts)?;
-        write_state(&txn, n, changes, true)?;
-        write_nodes(&txn, &prepared.nodes)?;
-        blocks::set_head(&txn, n)?;
-        txn.commit()?;
-        *self.inner.head.write() = Some(block.header.clone());
-        Ok(())
+        let mut batch = self.begin_batch(durable)?;
+        batch.append(block, receipts, changes, prepared)?;
+        batch.commit()
     }
 
     /// Removes the blocks above `number` (returned highest first) and
@@ -332,18 +318,7 @@ impl ChainDb {
             nodes.retain_in(from.as_slice().., |_, _| false)?;
         }
         blocks::set_head(&txn, number)?;
-        let header = {
-            let headers = txn.open_table(HEADERS)?;
-            let v = headers
-                .get(number)?
-                .ok_or(StateError::MissingBlock(number))?;
-            tally_storage::codec::decode_rlp::<tally_primitives::Header>(
-                "header",
-                number,
-                v.value(),
-            )?
-            .seal_slow()
-        };
+        let header = crate::batch::header_in(&txn, number)?;
         txn.commit()?;
         *self.inner.head.write() = Some(header);
         Ok(removed)

@@ -14,9 +14,12 @@
 //! - The state commitment is a Jellyfish Merkle tree versioned by block
 //!   number (see [`trie`] and `docs/adr/0001-state-commitment.md`); it gives
 //!   inclusion and exclusion proofs ([`ChainDb::account_proof`]).
+//! - [`ChainDb::begin_batch`] executes and writes a run of blocks (sync) in
+//!   one write transaction: one commit per run instead of per block.
 //! - [`ChainDb::unwind_to`] undoes blocks from their changesets and drops
 //!   the tree versions above the target, for reorgs.
 
+mod batch;
 mod chain_db;
 mod commit;
 mod error;
@@ -24,6 +27,7 @@ mod proof;
 mod snapshot;
 pub mod trie;
 
+pub use batch::{BlockBatch, PendingState};
 pub use chain_db::ChainDb;
 pub use commit::PreparedState;
 pub use error::StateError;

@@ -7,7 +7,7 @@
 
 use crate::StateError;
 use alloy_primitives::{Address, Bytes, B256, U256};
-use redb::{ReadOnlyTable, ReadTransaction};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
 use std::collections::BTreeSet;
 use tally_primitives::Account;
 use tally_storage::{
@@ -66,12 +66,7 @@ impl StateSnapshot {
                     .map_err(|e| StorageError::corrupt("account history", a, e).into());
             }
         }
-        match self.accounts.get(&keys::account_key(a))? {
-            Some(v) => Ok(Some(
-                decode_account(v.value()).map_err(|e| StorageError::corrupt("account", a, e))?,
-            )),
-            None => Ok(None),
-        }
+        read_account(&self.accounts, a)
     }
 
     pub fn storage(&self, a: &Address, slot: &U256) -> Result<U256, StateError> {
@@ -83,30 +78,17 @@ impl StateSnapshot {
                 return Ok(U256::from_be_bytes(*v.value()));
             }
         }
-        Ok(self
-            .storage
-            .get(&keys::storage_key(a, slot))?
-            .map(|v| U256::from_be_bytes(*v.value()))
-            .unwrap_or_default())
+        read_storage(&self.storage, a, slot)
     }
 
     pub fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
-        Ok(self
-            .code
-            .get(&code_hash.0)?
-            .map(|v| Bytes::copy_from_slice(v.value())))
+        read_code(&self.code, code_hash)
     }
 
     /// Every non-zero slot of `a` in this state, in slot order. Used when a
     /// block wipes an account's storage.
     pub fn storage_slots(&self, a: &Address) -> Result<Vec<U256>, StateError> {
-        let from = keys::storage_key(a, &U256::ZERO);
-        let to = keys::storage_key(a, &U256::MAX);
-        let mut slots = BTreeSet::new();
-        for entry in self.storage.range::<&[u8; 52]>(&from..=&to)? {
-            let (k, _) = entry?;
-            slots.insert(keys::storage_key_slot(k.value()));
-        }
+        let mut slots = live_slots(&self.storage, a)?;
         if self.latest {
             return Ok(slots.into_iter().collect());
         }
@@ -127,6 +109,53 @@ impl StateSnapshot {
         }
         Ok(out)
     }
+}
+
+/// The current account of `a` in a plain [`ACCOUNTS`] table.
+pub(crate) fn read_account(
+    t: &impl ReadableTable<&'static [u8; 20], &'static [u8]>,
+    a: &Address,
+) -> Result<Option<Account>, StateError> {
+    match t.get(&keys::account_key(a))? {
+        Some(v) => Ok(Some(
+            decode_account(v.value()).map_err(|e| StorageError::corrupt("account", a, e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The current value of a slot in a plain [`STORAGE`] table (zero: absent).
+pub(crate) fn read_storage(
+    t: &impl ReadableTable<&'static [u8; 52], &'static [u8; 32]>,
+    a: &Address,
+    slot: &U256,
+) -> Result<U256, StateError> {
+    Ok(t.get(&keys::storage_key(a, slot))?
+        .map(|v| U256::from_be_bytes(*v.value()))
+        .unwrap_or_default())
+}
+
+pub(crate) fn read_code(
+    t: &impl ReadableTable<&'static [u8; 32], &'static [u8]>,
+    code_hash: &B256,
+) -> Result<Option<Bytes>, StateError> {
+    Ok(t.get(&code_hash.0)?
+        .map(|v| Bytes::copy_from_slice(v.value())))
+}
+
+/// The slots of `a` present in a plain [`STORAGE`] table.
+pub(crate) fn live_slots(
+    t: &impl ReadableTable<&'static [u8; 52], &'static [u8; 32]>,
+    a: &Address,
+) -> Result<BTreeSet<U256>, StateError> {
+    let from = keys::storage_key(a, &U256::ZERO);
+    let to = keys::storage_key(a, &U256::MAX);
+    let mut slots = BTreeSet::new();
+    for entry in t.range::<&[u8; 52]>(&from..=&to)? {
+        let (k, _) = entry?;
+        slots.insert(keys::storage_key_slot(k.value()));
+    }
+    Ok(slots)
 }
 
 impl StateReader for StateSnapshot {

@@ -4,8 +4,9 @@
 
 use super::inbound::report;
 use crate::{
-    chain::{Chain, ImportError},
+    chain::Chain,
     driver::{BatchOutcome, ChainMsg},
+    import::ImportError,
     metrics::add,
 };
 use std::{
