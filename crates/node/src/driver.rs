@@ -34,8 +34,6 @@ pub(crate) enum ChainMsg {
 pub(crate) struct BatchOutcome {
     /// Blocks imported (blocks already held are skipped, not counted).
     pub imported: usize,
-    /// The head after the batch.
-    pub head: u64,
     /// The first block that was refused, and why; the rest were not tried.
     pub error: Option<(u64, ImportError)>,
 }
@@ -183,10 +181,15 @@ fn import_batch(
                 )
         })
         .count();
+    let started = std::time::Instant::now();
     let run = chain.import_blocks(engine, blocks.into_iter().skip(held).collect());
+    tracing::debug!(
+        blocks = run.imported.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "imported a run"
+    );
     let outcome = BatchOutcome {
         imported: run.imported.len(),
-        head: run.imported.last().map_or(head, |b| b.block.number()),
         error: run.error,
     };
     if outcome.imported > 0 {

@@ -9,7 +9,7 @@
 use crate::{
     commit::{self, PreparedState},
     snapshot::{self, StateReader},
-    trie::NodeReader,
+    trie::{NodeReader, RecentNodes, WithRecent},
     ChainDb, StateError,
 };
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -28,6 +28,8 @@ pub struct BlockBatch<'db> {
     _lock: MutexGuard<'db, ()>,
     head: SealedHeader,
     appended: usize,
+    /// Tree nodes the run wrote, newest per path.
+    recent: RecentNodes,
 }
 
 impl ChainDb {
@@ -46,6 +48,7 @@ impl ChainDb {
             _lock: lock,
             head,
             appended: 0,
+            recent: RecentNodes::default(),
         })
     }
 }
@@ -89,8 +92,12 @@ impl BlockBatch<'_> {
             None => Ok(Vec::new()),
         })?;
         let nodes = NodeReader::new(self.txn.open_table(TRIE_NODES)?);
+        let reader = WithRecent {
+            base: &nodes,
+            recent: &self.recent,
+        };
         let prepared = commit::prepare_on(
-            &nodes,
+            &reader,
             self.head.number + 1,
             self.head.number,
             self.head.hash,
@@ -140,6 +147,7 @@ impl BlockBatch<'_> {
         commit::write_state(&self.txn, n, changes, true)?;
         commit::write_nodes(&self.txn, &prepared.nodes)?;
         blocks::set_head(&self.txn, n)?;
+        self.recent.insert_all(&prepared.tree);
         self.head = block.header.clone();
         self.appended += 1;
         Ok(())
@@ -154,6 +162,7 @@ impl BlockBatch<'_> {
             _lock,
             head,
             appended,
+            ..
         } = self;
         if appended == 0 {
             return Ok(());

@@ -25,6 +25,8 @@ pub struct PreparedState {
     pub(crate) root: B256,
     /// Encoded `(TRIE_NODES key, node)` pairs.
     pub(crate) nodes: trie::EncodedNodes,
+    /// The same nodes decoded, for [`trie::RecentNodes`].
+    pub(crate) tree: Vec<(jmt::storage::NodeKey, jmt::storage::Node)>,
 }
 
 impl PreparedState {
@@ -81,8 +83,8 @@ pub(crate) fn prepare(
 }
 
 /// Applies `set` to the tree of `parent` as block `block`'s tree.
-pub(crate) fn prepare_on<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    nodes: &NodeReader<T>,
+pub(crate) fn prepare_on<R: jmt::storage::TreeReader>(
+    nodes: &R,
     block: u64,
     parent: u64,
     parent_hash: B256,
@@ -95,6 +97,7 @@ pub(crate) fn prepare_on<T: ReadableTable<&'static [u8], &'static [u8]>>(
         parent_hash,
         root,
         nodes,
+        tree: new_nodes,
     })
 }
 

@@ -20,7 +20,7 @@
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use jmt::{
-    storage::{LeafNode, Node, NodeKey, TreeReader},
+    storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader},
     KeyHash, OwnedValue, Sha256Jmt, Version,
 };
 use redb::ReadableTable;
@@ -117,6 +117,65 @@ pub struct Overlay<'a, R> {
 impl<R: TreeReader> TreeReader for Overlay<'_, R> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         match self.nodes.get(node_key) {
+            Some(n) => Ok(Some(n.clone())),
+            None => self.base.get_node_option(node_key),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.base.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.base.get_rightmost_leaf()
+    }
+}
+
+/// The newest node at each tree path written by the blocks of a run, so
+/// each block of the run reads the tree's busy upper levels from memory
+/// rather than from the database. Nodes are immutable once written, and
+/// the tree of the run's head refers, at every path it has, to the newest
+/// node written there; an older version asked for is read from the base.
+#[derive(Default)]
+pub struct RecentNodes {
+    by_path: HashMap<NibblePath, (Version, Node)>,
+}
+
+impl RecentNodes {
+    /// Remembers the nodes a block added to the tree.
+    pub fn insert_all(&mut self, nodes: &[(NodeKey, Node)]) {
+        for (key, node) in nodes {
+            let entry = self
+                .by_path
+                .entry(key.nibble_path().clone())
+                .or_insert_with(|| (key.version(), node.clone()));
+            if entry.0 < key.version() {
+                *entry = (key.version(), node.clone());
+            }
+        }
+    }
+
+    fn get(&self, key: &NodeKey) -> Option<&Node> {
+        self.by_path
+            .get(key.nibble_path())
+            .filter(|(v, _)| *v == key.version())
+            .map(|(_, n)| n)
+    }
+}
+
+/// A [`TreeReader`] that looks in [`RecentNodes`] before `base`.
+pub struct WithRecent<'a, R> {
+    pub base: &'a R,
+    pub recent: &'a RecentNodes,
+}
+
+impl<R: TreeReader> TreeReader for WithRecent<'_, R> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.recent.get(node_key) {
             Some(n) => Ok(Some(n.clone())),
             None => self.base.get_node_option(node_key),
         }

@@ -91,4 +91,39 @@ proptest! {
             db.account_proof(*a, &slot_keys, head).unwrap().verify(&head_root).unwrap();
         }
     }
+
+    /// A run of blocks written in one transaction, whose blocks read tree
+    /// nodes that earlier blocks of the run wrote, gives the roots that
+    /// block-by-block commits give, and the same state at every height.
+    #[test]
+    fn a_run_in_one_transaction_agrees_with_the_model(
+        blocks in proptest::collection::vec(changes(), 1..24),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ChainDb::open(&dir.path().join("chain.redb")).unwrap();
+        let spec = spec();
+        db.init_genesis(&spec).unwrap();
+        let mut models = vec![Model::from_spec(&spec)];
+        let mut batch = db.begin_batch(false).unwrap();
+        for c in &blocks {
+            let (root, prepared) = batch.prepare_state_root(c).unwrap();
+            let mut m = models.last().unwrap().clone();
+            m.apply(c);
+            prop_assert_eq!(root, m.root());
+            let block = seal(batch.head(), root, vec![], &[]);
+            batch.append(&block, &[], c, prepared).unwrap();
+            models.push(m);
+        }
+        batch.commit().unwrap();
+        let addrs: Vec<_> = (0u8..6).map(addr).collect();
+        let slots: Vec<U256> = (0u64..6).map(U256::from).collect();
+        for (n, m) in models.iter().enumerate() {
+            m.assert_matches(&db.state_at(n as u64).unwrap(), &addrs, &slots);
+        }
+        let head = db.head().unwrap();
+        let slot_keys: Vec<_> = slots.iter().map(|s| alloy_primitives::B256::from(*s)).collect();
+        for a in &addrs {
+            db.account_proof(*a, &slot_keys, head.number).unwrap().verify(&head.state_root).unwrap();
+        }
+    }
 }

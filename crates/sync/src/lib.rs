@@ -15,7 +15,9 @@
 //!    peer) and its range is asked again elsewhere. A short response (the
 //!    peer capped it by size) has its remainder asked again.
 //! 4. [`RangeSync::next_ready`] gives the downloaded blocks strictly in
-//!    order, starting right above the head (sequential import). The node
+//!    order, starting right above the head (sequential import);
+//!    [`RangeSync::next_run`] joins consecutive ranges into one run, which
+//!    the node imports in one write transaction. The node
 //!    imports them exactly as gossiped blocks are imported and reports the
 //!    new head ([`RangeSync::on_imported`]) or the failure
 //!    ([`RangeSync::on_import_failed`]).
@@ -55,7 +57,10 @@ impl Default for SyncConfig {
         Self {
             range_size: 128,
             max_in_flight_per_peer: 3,
-            max_ahead: 1024,
+            // Peers cap each answer at a few MiB, so this bounds memory to
+            // (max_ahead / range_size) answers; it also lets downloads run
+            // a whole import run ahead of the head.
+            max_ahead: 4096,
         }
     }
 }
@@ -332,14 +337,63 @@ impl<P: Clone + Ord, B: Numbered> RangeSync<P, B> {
 
     /// The next run of blocks that follows the head, with the peer that sent it.
     pub fn next_ready(&mut self) -> Option<(P, Vec<B>)> {
+        self.take_ready(self.head + 1)
+    }
+
+    /// Consecutive downloaded blocks right above the head, from one or
+    /// more ranges, to import as one run: as many as fit in `max_weight`
+    /// (each block weighs `weight(block)`, and the first block is always
+    /// taken). Each part names the peer that sent it. A range cut short
+    /// leaves its remainder ready for the next run.
+    pub fn next_run(&mut self, max_weight: u64, weight: impl Fn(&B) -> u64) -> Vec<(P, Vec<B>)> {
+        let mut run: Vec<(P, Vec<B>)> = Vec::new();
+        let mut at = self.head + 1;
+        let mut total = 0u64;
+        while total < max_weight {
+            let Some((peer, mut blocks)) = self.take_ready(at) else {
+                break;
+            };
+            let mut keep = 0;
+            while keep < blocks.len() && (total < max_weight || run.is_empty() && keep == 0) {
+                total = total.saturating_add(weight(&blocks[keep]).max(1));
+                keep += 1;
+            }
+            if keep < blocks.len() {
+                let rest = blocks.split_off(keep);
+                self.give_back(peer.clone(), rest);
+            }
+            at += blocks.len() as u64;
+            run.push((peer, blocks));
+        }
+        run
+    }
+
+    /// Downloaded blocks taken for import but not tried (an earlier block
+    /// of their run was refused): they wait for their turn again.
+    pub fn give_back(&mut self, peer: P, blocks: Vec<B>) {
+        if let Some(first) = blocks.first() {
+            self.ready.insert(first.number(), (peer, blocks));
+        }
+    }
+
+    /// Blocks taken for import but not tried (an earlier block of their
+    /// run was refused) are asked for again.
+    pub fn retry(&mut self, start: u64, count: u64) {
+        if start > self.head && count > 0 {
+            self.requeue(start, count);
+        }
+    }
+
+    /// The ready range that covers block `at`, its blocks below `at`
+    /// dropped (they arrived meanwhile by gossip).
+    fn take_ready(&mut self, at: u64) -> Option<(P, Vec<B>)> {
         loop {
             let (&start, _) = self.ready.first_key_value()?;
-            if start > self.head + 1 {
+            if start > at {
                 return None;
             }
             let (peer, mut blocks) = self.ready.remove(&start)?;
-            // Blocks at or below the head arrived meanwhile (by gossip).
-            let stale = (self.head + 1 - start) as usize;
+            let stale = (at - start) as usize;
             if stale >= blocks.len() {
                 continue;
             }

@@ -54,11 +54,33 @@ fn run(sync: &mut RangeSync<u8, N>, seed: u64, peer_heads: &[u64]) -> Vec<u64> {
                 sync.on_response(&r.peer, r.start, blocks).unwrap();
             }
         }
-        while let Some((_, blocks)) = sync.next_ready() {
-            for b in blocks {
-                assert_eq!(b.0, sync.progress().current + 1, "imported out of order");
-                imported.push(b.0);
-                sync.on_imported(b.0);
+        // Runs of random size; now and then the node stops partway (its own
+        // fault, say a shutdown) and gives the untried blocks back.
+        loop {
+            let parts = sync.next_run(rng.gen_range(1..60), |_| 1);
+            if parts.is_empty() {
+                break;
+            }
+            let total: usize = parts.iter().map(|(_, b)| b.len()).sum();
+            let stop_at = rng.gen_bool(0.1).then(|| rng.gen_range(0..total));
+            let mut seen = 0;
+            let mut stopped = false;
+            for (peer, blocks) in parts {
+                if stopped {
+                    sync.give_back(peer, blocks);
+                    continue;
+                }
+                for (i, b) in blocks.iter().enumerate() {
+                    if stop_at == Some(seen) {
+                        sync.give_back(peer, blocks[i..].to_vec());
+                        stopped = true;
+                        break;
+                    }
+                    assert_eq!(b.0, sync.progress().current + 1, "imported out of order");
+                    imported.push(b.0);
+                    sync.on_imported(b.0);
+                    seen += 1;
+                }
             }
         }
     }
@@ -159,6 +181,45 @@ fn a_refused_batch_is_fetched_from_another_peer() {
     sync.peer_head(2, 16);
     let r = sync.requests().remove(0);
     assert_eq!((r.peer, r.start, r.count), (2, 5, 12));
+}
+
+#[test]
+fn a_run_joins_consecutive_ranges_and_cuts_at_its_weight() {
+    let mut sync: RangeSync<u8, N> = RangeSync::new(0, config());
+    sync.peer_head(1, 64);
+    sync.peer_head(2, 64);
+    for r in sync.requests() {
+        let blocks = (r.start..r.start + r.count).map(N).collect();
+        sync.on_response(&r.peer, r.start, blocks).unwrap();
+    }
+    // Blocks weigh their number: 1 + 2 + ... + 20 = 210 reaches 200.
+    let run = sync.next_run(200, |b| b.0);
+    let numbers: Vec<u64> = run
+        .iter()
+        .flat_map(|(_, b)| b.iter().map(|n| n.0))
+        .collect();
+    assert_eq!(numbers, (1..=20).collect::<Vec<_>>());
+    assert!(run.len() >= 2, "ranges of 16 from two peers are joined");
+    // Block 18 is refused: 1..=17 are in, the rest waits or is asked again.
+    sync.on_imported(17);
+    let (bad_peer, bad) = run
+        .iter()
+        .find(|(_, b)| b.iter().any(|n| n.0 == 18))
+        .cloned()
+        .unwrap();
+    let end = bad.last().unwrap().0;
+    sync.on_import_failed(&bad_peer, 18, end - 17);
+    let next: Vec<u64> = sync
+        .next_run(1_000, |_| 1)
+        .iter()
+        .flat_map(|(_, b)| b.iter().map(|n| n.0))
+        .collect();
+    assert!(
+        next.is_empty(),
+        "nothing follows 17 until 18 is fetched again"
+    );
+    let again = sync.requests();
+    assert!(again.iter().any(|r| r.start == 18 && r.peer != bad_peer));
 }
 
 #[test]

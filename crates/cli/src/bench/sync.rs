@@ -71,6 +71,10 @@ pub fn run(args: SyncArgs) -> anyhow::Result<()> {
         );
     }
     let runtime = crate::async_runtime()?;
+    // The nodes' own logs, only when asked for: they would bury the table.
+    if std::env::var_os("RUST_LOG").is_some() {
+        crate::logging::init();
+    }
     let report = runtime.block_on(bench(&args))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

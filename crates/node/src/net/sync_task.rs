@@ -21,6 +21,10 @@ use tokio::{sync::mpsc, task::JoinSet};
 
 /// How often connected peers are asked for their head, so a node that
 /// missed gossip (or started late) learns it is behind.
+/// How much one import run may hold: blocks weigh one plus their
+/// transactions. A run is one write transaction, so larger runs commit less
+/// often; this keeps a run of full blocks to seconds of work.
+const RUN_WEIGHT: u64 = 16_384;
 const STATUS_INTERVAL: Duration = Duration::from_secs(2);
 
 pub(crate) enum SyncInput {
@@ -41,6 +45,21 @@ enum Done {
     },
 }
 
+/// A run of blocks handed to the chain thread.
+struct Importing {
+    /// Who sent which blocks: (peer, first, count).
+    parts: Vec<(PeerId, u64, u64)>,
+    outcome: tokio::task::JoinHandle<BatchOutcome>,
+}
+
+/// Waits for the run being imported; never finishes when there is none.
+async fn imported(slot: &mut Option<Importing>) -> Option<BatchOutcome> {
+    match slot {
+        Some(run) => (&mut run.outcome).await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
 enum RangeError {
     /// Timeout, disconnect, a refusal: ask someone else.
     Failed(String),
@@ -56,6 +75,9 @@ struct Syncer<N: Network> {
     peers: HashSet<PeerId>,
     genesis: [u8; 32],
     jobs: JoinSet<Done>,
+    /// The run being imported on the chain thread, if any; downloads go on
+    /// meanwhile.
+    importing: Option<Importing>,
     /// The head when the log last said how sync goes.
     last_log: (Instant, u64),
 }
@@ -82,6 +104,7 @@ pub(crate) async fn run<N: Network>(
         peers: HashSet::new(),
         genesis,
         jobs: JoinSet::new(),
+        importing: None,
         last_log: (Instant::now(), head),
     };
     let mut status_tick = tokio::time::interval(STATUS_INTERVAL);
@@ -94,6 +117,11 @@ pub(crate) async fn run<N: Network>(
             Some(done) = s.jobs.join_next(), if !s.jobs.is_empty() => {
                 if let Ok(done) = done {
                     s.on_done(done).await;
+                }
+            }
+            outcome = imported(&mut s.importing) => {
+                if let Some(run) = s.importing.take() {
+                    s.on_run_imported(run.parts, outcome).await;
                 }
             }
             _ = status_tick.tick() => {
@@ -136,7 +164,9 @@ impl<N: Network> Syncer<N> {
                 if number <= head {
                     return;
                 }
-                if number == head + 1 {
+                // A run being imported will move the head; sync fetches
+                // this block if the run does not reach it.
+                if number == head + 1 && self.importing.is_none() {
                     let outcome = self.import(vec![*block]).await;
                     if let Some((_, e)) = &outcome.error {
                         self.on_bad_import(from, e).await;
@@ -224,46 +254,56 @@ impl<N: Network> Syncer<N> {
                 }
             });
         }
-        while let Some((peer, blocks)) = self.plan.next_ready() {
-            let start = blocks.first().map_or(0, |b| b.header.number);
-            let count = blocks.len() as u64;
-            let outcome = self.import(blocks).await;
-            self.plan.on_imported(outcome.head);
-            if let Some((number, e)) = outcome.error {
-                self.plan
-                    .on_import_failed(&peer, number, start + count - number);
-                self.on_bad_import(peer, &e).await;
-                break;
+        if self.importing.is_none() {
+            let parts = self
+                .plan
+                .next_run(RUN_WEIGHT, |b| 1 + b.transactions.len() as u64);
+            if !parts.is_empty() {
+                let meta = parts
+                    .iter()
+                    .map(|(peer, b)| (*peer, b[0].header.number, b.len() as u64))
+                    .collect();
+                let blocks: Vec<Block> = parts.into_iter().flat_map(|(_, b)| b).collect();
+                self.importing = Some(Importing {
+                    parts: meta,
+                    outcome: tokio::spawn(import_on_chain(
+                        self.chain.clone(),
+                        self.chain_tx.clone(),
+                        blocks,
+                    )),
+                });
             }
         }
         self.publish_progress();
     }
 
     async fn import(&self, blocks: Vec<Block>) -> BatchOutcome {
-        let started = Instant::now();
-        let chain_tx = self.chain_tx.clone();
+        import_on_chain(self.chain.clone(), self.chain_tx.clone(), blocks).await
+    }
+
+    /// A run finished importing: the planner learns the new head; after a
+    /// refused block, its sender is penalised and what followed is fetched
+    /// again.
+    async fn on_run_imported(
+        &mut self,
+        parts: Vec<(PeerId, u64, u64)>,
+        outcome: Option<BatchOutcome>,
+    ) {
         let head = self.head();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let (reply, answer) = std::sync::mpsc::sync_channel(1);
-            chain_tx
-                .send(ChainMsg::ImportBatch { blocks, reply })
-                .ok()?;
-            answer.recv().ok()
-        })
-        .await
-        .ok()
-        .flatten();
-        let outcome = outcome.unwrap_or(BatchOutcome {
-            imported: 0,
-            head,
-            error: None,
-        });
-        add(&self.chain.metrics.import_ns, started.elapsed());
-        self.chain
-            .metrics
-            .blocks_imported
-            .fetch_add(outcome.imported as u64, Ordering::Relaxed);
-        outcome
+        self.plan.on_imported(head);
+        let Some((number, e)) = outcome.and_then(|o| o.error) else {
+            // The chain thread is gone (shutdown) or the run went in whole.
+            return;
+        };
+        for &(peer, first, count) in &parts {
+            if first > number {
+                self.plan.retry(first, count);
+            } else if number < first + count {
+                self.plan
+                    .on_import_failed(&peer, number, first + count - number);
+                self.on_bad_import(peer, &e).await;
+            }
+        }
     }
 
     async fn on_bad_import(&self, peer: PeerId, e: &ImportError) {
@@ -308,6 +348,35 @@ impl<N: Network> Syncer<N> {
             self.last_log = (Instant::now(), progress.current);
         }
     }
+}
+
+/// Hands `blocks` to the chain thread and waits for the outcome.
+async fn import_on_chain(
+    chain: Chain,
+    chain_tx: SyncSender<ChainMsg>,
+    blocks: Vec<Block>,
+) -> BatchOutcome {
+    let started = Instant::now();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        chain_tx
+            .send(ChainMsg::ImportBatch { blocks, reply })
+            .ok()?;
+        answer.recv().ok()
+    })
+    .await
+    .ok()
+    .flatten();
+    let outcome = outcome.unwrap_or(BatchOutcome {
+        imported: 0,
+        error: None,
+    });
+    add(&chain.metrics.import_ns, started.elapsed());
+    chain
+        .metrics
+        .blocks_imported
+        .fetch_add(outcome.imported as u64, Ordering::Relaxed);
+    outcome
 }
 
 fn decode_blocks(raw: &[Vec<u8>]) -> Result<Vec<Block>, String> {
