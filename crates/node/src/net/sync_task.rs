@@ -19,12 +19,12 @@ use tally_primitives::Block;
 use tally_sync::{RangeSync, SyncConfig};
 use tokio::{sync::mpsc, task::JoinSet};
 
-/// How often connected peers are asked for their head, so a node that
-/// missed gossip (or started late) learns it is behind.
 /// How much one import run may hold: blocks weigh one plus their
 /// transactions. A run is one write transaction, so larger runs commit less
 /// often; this keeps a run of full blocks to seconds of work.
 const RUN_WEIGHT: u64 = 16_384;
+/// How often connected peers are asked for their head, so a node that
+/// missed gossip (or started late) learns it is behind.
 const STATUS_INTERVAL: Duration = Duration::from_secs(2);
 
 pub(crate) enum SyncInput {
