@@ -14,8 +14,6 @@
 
 mod common;
 
-use alloy_consensus::TxEip1559;
-use alloy_eips::eip2718::Encodable2718;
 use common::*;
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -29,7 +27,7 @@ use tally_network::{
     Misbehaviour, Network, NetworkEvent, PeerId, SyncRequest, SyncResponse,
 };
 use tally_node::Node;
-use tally_primitives::{alloy_primitives::TxKind, Address, Block, Bytes, B256, U256};
+use tally_primitives::{Block, B256};
 use tally_state::ChainDb;
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -49,45 +47,13 @@ enum Forgery {
     GasUsedUnsealed,
 }
 
-/// Signs transfers as `common::transfer` does, with the test accounts'
-/// keys derived once: deriving them from the mnemonic costs tens of
-/// milliseconds in a debug build, more than mining a block.
-struct Wallet {
-    keys: Vec<(tally_crypto::SecretKey, Address)>,
-    nonces: Vec<u64>,
-}
-
-impl Wallet {
-    fn new() -> Self {
-        let keys = tally_crypto::mnemonic::dev_accounts(4);
-        let nonces = vec![0; keys.len()];
-        Wallet { keys, nonces }
-    }
-
-    /// A signed transfer of `value` wei to 0x77…77 from account `from`.
-    fn transfer(&mut self, from: usize, value: u64) -> Bytes {
-        let tx = TxEip1559 {
-            chain_id: 31337,
-            nonce: self.nonces[from],
-            gas_limit: 21_000,
-            max_fee_per_gas: 2_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(Address::repeat_byte(0x77)),
-            value: U256::from(value),
-            ..Default::default()
-        };
-        self.nonces[from] += 1;
-        Bytes::from(tally_crypto::sign_transaction(&self.keys[from].0, tx).encoded_2718())
-    }
-}
-
 /// Builds `blocks` blocks on an instant-mode producer, one transfer each,
 /// so every block changes the state (and its state root).
 async fn grow_chain(node: &Node, blocks: u64) {
-    let mut wallet = Wallet::new();
     while node.head().number < blocks {
         let before = node.head().number;
-        let raw = wallet.transfer((before % 4) as usize, 1 + before);
+        // Accounts take turns, so each has sent before / 4 transfers.
+        let raw = transfer((before % 4) as usize, before / 4, 1 + before);
         for result in node.submit_transactions(&[raw]) {
             result.unwrap();
         }

@@ -66,9 +66,17 @@ pub fn config(
     }
 }
 
+/// The first test-mnemonic accounts, derived once: deriving costs tens of
+/// milliseconds in a debug build, more than mining a block.
+fn dev_keys() -> &'static [(tally_crypto::SecretKey, Address)] {
+    static KEYS: std::sync::OnceLock<Vec<(tally_crypto::SecretKey, Address)>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(|| tally_crypto::mnemonic::dev_accounts(4))
+}
+
 /// A signed transfer of `value` wei from test account `from` with `nonce`.
 pub fn transfer(from: usize, nonce: u64, value: u64) -> Bytes {
-    let keys = tally_crypto::mnemonic::dev_accounts(4);
+    let keys = dev_keys();
     let tx = TxEip1559 {
         chain_id: 31337,
         nonce,
