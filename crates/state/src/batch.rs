@@ -9,7 +9,7 @@
 use crate::{
     commit::{self, PreparedState},
     snapshot::{self, StateReader},
-    trie::{NodeReader, RecentNodes, WithRecent},
+    trie::{NodeReader, Overlay, RecentNodes},
     ChainDb, StateError,
 };
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -92,9 +92,9 @@ impl BlockBatch<'_> {
             None => Ok(Vec::new()),
         })?;
         let nodes = NodeReader::new(self.txn.open_table(TRIE_NODES)?);
-        let reader = WithRecent {
+        let reader = Overlay {
             base: &nodes,
-            recent: &self.recent,
+            nodes: &self.recent,
         };
         let prepared = commit::prepare_on(
             &reader,

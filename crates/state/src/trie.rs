@@ -107,16 +107,27 @@ impl<T: ReadableTable<&'static [u8], &'static [u8]>> TreeReader for NodeReader<T
     }
 }
 
-/// A [`TreeReader`] that sees `nodes` (written by an earlier step of the
-/// same block, not yet stored) on top of `base`.
-pub struct Overlay<'a, R> {
-    pub base: &'a R,
-    pub nodes: &'a std::collections::BTreeMap<NodeKey, Node>,
+/// Tree nodes held in memory, looked up before the database.
+pub trait NodeSource {
+    fn node(&self, key: &NodeKey) -> Option<&Node>;
 }
 
-impl<R: TreeReader> TreeReader for Overlay<'_, R> {
+/// Nodes written by an earlier step of the same block, not yet stored.
+impl NodeSource for std::collections::BTreeMap<NodeKey, Node> {
+    fn node(&self, key: &NodeKey) -> Option<&Node> {
+        self.get(key)
+    }
+}
+
+/// A [`TreeReader`] that sees `nodes` on top of `base`.
+pub struct Overlay<'a, R, M> {
+    pub base: &'a R,
+    pub nodes: &'a M,
+}
+
+impl<R: TreeReader, M: NodeSource + Sync> TreeReader for Overlay<'_, R, M> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        match self.nodes.get(node_key) {
+        match self.nodes.node(node_key) {
             Some(n) => Ok(Some(n.clone())),
             None => self.base.get_node_option(node_key),
         }
@@ -158,39 +169,14 @@ impl RecentNodes {
             }
         }
     }
+}
 
-    fn get(&self, key: &NodeKey) -> Option<&Node> {
+impl NodeSource for RecentNodes {
+    fn node(&self, key: &NodeKey) -> Option<&Node> {
         self.by_path
             .get(key.nibble_path())
             .filter(|(v, _)| *v == key.version())
             .map(|(_, n)| n)
-    }
-}
-
-/// A [`TreeReader`] that looks in [`RecentNodes`] before `base`.
-pub struct WithRecent<'a, R> {
-    pub base: &'a R,
-    pub recent: &'a RecentNodes,
-}
-
-impl<R: TreeReader> TreeReader for WithRecent<'_, R> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        match self.recent.get(node_key) {
-            Some(n) => Ok(Some(n.clone())),
-            None => self.base.get_node_option(node_key),
-        }
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        self.base.get_value_option(max_version, key_hash)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.base.get_rightmost_leaf()
     }
 }
 
