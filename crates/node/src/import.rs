@@ -13,7 +13,7 @@ use tally_executor::ExecError;
 use tally_primitives::{
     block::{receipts_root, transactions_root},
     receipt::logs_bloom,
-    Address, Block, SealedBlock, B256,
+    Address, Block, SealedBlock, TxEnvelope, B256,
 };
 use tally_rpc::NewBlock;
 use tally_state::BlockBatch;
@@ -50,23 +50,38 @@ pub enum ImportError {
     Node(#[from] NodeError),
 }
 
+impl ImportError {
+    /// Whether the block itself is invalid (its sender's fault), rather
+    /// than not fitting our head or our own failure (disk, shutdown).
+    pub fn is_invalid_block(&self) -> bool {
+        match self {
+            ImportError::NotOnHead { .. } | ImportError::Node(_) => false,
+            ImportError::Seal(_)
+            | ImportError::BadSignature { .. }
+            | ImportError::Execution { .. }
+            | ImportError::Mismatch { .. } => true,
+        }
+    }
+}
+
 impl From<tally_state::StateError> for ImportError {
     fn from(e: tally_state::StateError) -> Self {
         ImportError::Node(NodeError::from(e))
     }
 }
 
-/// A block with its transactions' senders recovered, or the first
-/// signature that did not recover.
-pub(crate) struct Recovered {
+/// A block to import, with its transactions' senders when they were
+/// recovered ahead of it (runs); otherwise they are recovered after the
+/// cheap checks (a single gossiped block).
+pub(crate) struct Incoming {
     pub block: Block,
-    pub senders: Result<Vec<Address>, ImportError>,
+    pub senders: Option<Result<Vec<Address>, ImportError>>,
 }
 
-/// Recovers the senders of `block`'s transactions, in parallel.
-pub(crate) fn recover(block: Block) -> Recovered {
-    let number = block.header.number;
-    let senders = tally_crypto::recover_senders(&block.transactions)
+/// Recovers the senders of `block`'s transactions, in parallel; the error
+/// names the first signature that did not recover.
+fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
+    tally_crypto::recover_senders(txs)
         .into_iter()
         .enumerate()
         .map(|(index, r)| {
@@ -76,8 +91,7 @@ pub(crate) fn recover(block: Block) -> Recovered {
                 reason: e.to_string(),
             })
         })
-        .collect();
-    Recovered { block, senders }
+        .collect()
 }
 
 /// What became of a run of blocks.
@@ -114,7 +128,11 @@ impl Chain {
         engine: &dyn Engine,
         block: Block,
     ) -> Result<SealedBlock, ImportError> {
-        let run = self.import_run(engine, std::iter::once(recover(block)));
+        let incoming = Incoming {
+            block,
+            senders: None,
+        };
+        let run = self.import_run(engine, std::iter::once(incoming));
         if let Some((_, e)) = run.error {
             return Err(e);
         }
@@ -134,7 +152,8 @@ impl Chain {
             scope.spawn(move || {
                 for block in blocks {
                     // The chain thread stopped at a refused block.
-                    if tx.send(recover(block)).is_err() {
+                    let senders = Some(recover(block.header.number, &block.transactions));
+                    if tx.send(Incoming { block, senders }).is_err() {
                         break;
                     }
                 }
@@ -145,22 +164,22 @@ impl Chain {
 
     /// Imports `blocks` in order into one write transaction and commits
     /// what verified, stopping at the first block refused.
-    fn import_run(&self, engine: &dyn Engine, blocks: impl IntoIterator<Item = Recovered>) -> Run {
+    fn import_run(&self, engine: &dyn Engine, blocks: impl IntoIterator<Item = Incoming>) -> Run {
         let mut run = Run {
             imported: Vec::new(),
             error: None,
         };
         let next = self.head.read().number + 1;
-        let mut batch = match self.db.begin_batch(true) {
+        let mut batch = match self.db.begin_batch() {
             Ok(b) => b,
             Err(e) => {
                 run.error = Some((next, e.into()));
                 return run;
             }
         };
-        for recovered in blocks {
-            let number = recovered.block.header.number;
-            match self.import_into(&mut batch, engine, recovered) {
+        for incoming in blocks {
+            let number = incoming.block.header.number;
+            match self.import_into(&mut batch, engine, incoming) {
                 Ok(b) => run.imported.push(Arc::new(b)),
                 Err(e) => {
                     run.error = Some((number, e));
@@ -187,9 +206,9 @@ impl Chain {
         &self,
         batch: &mut BlockBatch<'_>,
         engine: &dyn Engine,
-        recovered: Recovered,
+        incoming: Incoming,
     ) -> Result<NewBlock, ImportError> {
-        let Recovered { block, senders } = recovered;
+        let Incoming { block, senders } = incoming;
         let parent = batch.head().clone();
         let header = block.header;
         if header.parent_hash != parent.hash {
@@ -209,7 +228,11 @@ impl Chain {
             header.transactions_root,
             transactions_root(&block.transactions),
         )?;
-        let senders = senders?;
+        // Signatures last among the checks: recovery is the costly one.
+        let senders = match senders {
+            Some(recovered) => recovered?,
+            None => recover(number, &block.transactions)?,
+        };
 
         let started = Instant::now();
         let outcome = {

@@ -33,13 +33,11 @@ pub struct BlockBatch<'db> {
 }
 
 impl ChainDb {
-    /// Starts a run of blocks on the current head. With `durable` the run
-    /// is on disk once [`BlockBatch::commit`] returns; without it, it
-    /// becomes durable with the next durable commit (see
-    /// [`ChainDb::commit_block_with`]).
-    pub fn begin_batch(&self, durable: bool) -> Result<BlockBatch<'_>, StateError> {
+    /// Starts a run of blocks on the current head; the run is on disk once
+    /// [`BlockBatch::commit`] returns.
+    pub fn begin_batch(&self) -> Result<BlockBatch<'_>, StateError> {
         let lock = self.inner.write_lock.lock();
-        let txn = self.inner.store.begin_write_with(durable)?;
+        let txn = self.inner.store.begin_write()?;
         let (number, _) = commit::head_in(&txn, self)?;
         let head = header_in(&txn, number)?;
         Ok(BlockBatch {

@@ -179,14 +179,7 @@ pub(crate) fn write_state(
         let mut writes: Vec<(Address, U256, U256)> = Vec::new();
         for (a, s) in &changes.storage {
             if s.wiped {
-                let from = keys::storage_key(a, &U256::ZERO);
-                let to = keys::storage_key(a, &U256::MAX);
-                let mut existing = Vec::new();
-                for entry in storage.range::<&[u8; 52]>(&from..=&to)? {
-                    let (k, _) = entry?;
-                    existing.push(keys::storage_key_slot(k.value()));
-                }
-                for slot in existing {
+                for slot in crate::snapshot::live_slots(&storage, a)? {
                     if !s.slots.contains_key(&slot) {
                         writes.push((*a, slot, U256::ZERO));
                     }
@@ -275,22 +268,7 @@ impl ChainDb {
         changes: &StateChanges,
         prepared: PreparedState,
     ) -> Result<(), StateError> {
-        self.commit_block_with(block, receipts, changes, prepared, true)
-    }
-
-    /// [`ChainDb::commit_block`], durable only when `durable`: a block
-    /// committed without it becomes durable with the next durable commit,
-    /// and a crash in between loses it (and only it and its non-durable
-    /// successors). Sync uses this for all but the last block of a run.
-    pub fn commit_block_with(
-        &self,
-        block: &SealedBlock,
-        receipts: &[Receipt],
-        changes: &StateChanges,
-        prepared: PreparedState,
-        durable: bool,
-    ) -> Result<(), StateError> {
-        let mut batch = self.begin_batch(durable)?;
+        let mut batch = self.begin_batch()?;
         batch.append(block, receipts, changes, prepared)?;
         batch.commit()
     }

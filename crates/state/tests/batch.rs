@@ -61,7 +61,7 @@ fn a_run_gives_the_chain_block_by_block_commits_give() {
         .collect();
 
     let (_b, db) = open();
-    let mut batch = db.begin_batch(true).unwrap();
+    let mut batch = db.begin_batch().unwrap();
     let got: Vec<SealedBlock> = run_changes()
         .iter()
         .map(|c| append(&mut batch, c))
@@ -91,7 +91,7 @@ fn a_run_gives_the_chain_block_by_block_commits_give() {
 fn blocks_in_a_run_read_what_earlier_blocks_of_the_run_wrote() {
     let (_dir, db) = open();
     let genesis = db.head().unwrap();
-    let mut batch = db.begin_batch(false).unwrap();
+    let mut batch = db.begin_batch().unwrap();
     let changes = run_changes();
     let first = append(&mut batch, &changes[0]);
     {
@@ -126,14 +126,14 @@ fn a_dropped_run_leaves_nothing_and_a_bad_block_is_refused() {
     let (_dir, db) = open();
     let genesis = db.head().unwrap();
     {
-        let mut batch = db.begin_batch(true).unwrap();
+        let mut batch = db.begin_batch().unwrap();
         append(&mut batch, &run_changes()[0]);
         // Dropped without commit.
     }
     assert_eq!(db.head().unwrap(), genesis);
     assert_eq!(db.block_by_number(1).unwrap(), None);
 
-    let mut batch = db.begin_batch(true).unwrap();
+    let mut batch = db.begin_batch().unwrap();
     let changes = &run_changes()[0];
     let (root, prepared) = batch.prepare_state_root(changes).unwrap();
     let wrong_root = seal(

@@ -104,7 +104,7 @@ proptest! {
         let spec = spec();
         db.init_genesis(&spec).unwrap();
         let mut models = vec![Model::from_spec(&spec)];
-        let mut batch = db.begin_batch(false).unwrap();
+        let mut batch = db.begin_batch().unwrap();
         for c in &blocks {
             let (root, prepared) = batch.prepare_state_root(c).unwrap();
             let mut m = models.last().unwrap().clone();

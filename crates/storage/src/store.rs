@@ -105,21 +105,8 @@ impl Store {
 
     /// A write transaction that is durable once `commit` returns.
     pub fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
-        self.begin_write_with(true)
-    }
-
-    /// A write transaction that is durable once `commit` returns when
-    /// `durable`; otherwise its commit becomes durable with the next durable
-    /// one (a crash before that loses it, never anything older). Used when
-    /// importing runs of blocks, where one flush per run instead of per
-    /// block is most of the speed.
-    pub fn begin_write_with(&self, durable: bool) -> Result<WriteTransaction, StorageError> {
         let mut txn = self.db.begin_write()?;
-        txn.set_durability(if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        })?;
+        txn.set_durability(Durability::Immediate)?;
         Ok(txn)
     }
 }

@@ -368,8 +368,8 @@ impl<P: Clone + Ord, B: Numbered> RangeSync<P, B> {
         run
     }
 
-    /// Downloaded blocks taken for import but not tried (an earlier block
-    /// of their run was refused): they wait for their turn again.
+    /// Downloaded blocks put back to wait for their turn: the rest of a
+    /// range a run cut short, or blocks a stopped import did not try.
     pub fn give_back(&mut self, peer: P, blocks: Vec<B>) {
         if let Some(first) = blocks.first() {
             self.ready.insert(first.number(), (peer, blocks));
@@ -379,9 +379,7 @@ impl<P: Clone + Ord, B: Numbered> RangeSync<P, B> {
     /// Blocks taken for import but not tried (an earlier block of their
     /// run was refused) are asked for again.
     pub fn retry(&mut self, start: u64, count: u64) {
-        if start > self.head && count > 0 {
-            self.requeue(start, count);
-        }
+        self.requeue(start, count);
     }
 
     /// The ready range that covers block `at`, its blocks below `at`

@@ -299,28 +299,29 @@ impl<N: Network> Syncer<N> {
             if first > number {
                 self.plan.retry(first, count);
             } else if number < first + count {
-                self.plan
-                    .on_import_failed(&peer, number, first + count - number);
+                // Only an invalid block makes its sender untrusted for that
+                // height; otherwise the blocks are simply asked for again.
+                if e.is_invalid_block() {
+                    self.plan
+                        .on_import_failed(&peer, number, first + count - number);
+                } else {
+                    self.plan.retry(number, first + count - number);
+                }
                 self.on_bad_import(peer, &e).await;
             }
         }
     }
 
     async fn on_bad_import(&self, peer: PeerId, e: &ImportError) {
-        match e {
-            // Not proof of anything: a fork or a race with another import.
-            ImportError::NotOnHead { .. } => {
-                tracing::debug!(%peer, "block not on our head: {e}")
-            }
+        if e.is_invalid_block() {
+            tracing::warn!(%peer, "refused an invalid block: {e}");
+            report(&self.net, peer, Misbehaviour::InvalidBlock).await;
+        } else if let ImportError::Node(_) = e {
             // Our own fault (disk, shutdown): not the peer's.
-            ImportError::Node(_) => tracing::error!("importing a peer's block: {e}"),
-            ImportError::Seal(_)
-            | ImportError::BadSignature { .. }
-            | ImportError::Execution { .. }
-            | ImportError::Mismatch { .. } => {
-                tracing::warn!(%peer, "refused an invalid block: {e}");
-                report(&self.net, peer, Misbehaviour::InvalidBlock).await;
-            }
+            tracing::error!("importing a peer's block: {e}");
+        } else {
+            // Not proof of anything: a fork or a race with another import.
+            tracing::debug!(%peer, "block not on our head: {e}");
         }
     }
 
