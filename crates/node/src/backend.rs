@@ -148,9 +148,9 @@ impl Backend for NodeBackend {
             .db
             .account_proof(address, &slots, number)
             .map_err(|e| match e {
-                StateError::AboveHead { .. } | StateError::MissingBlock(_) => {
-                    BackendError::NotFound(e.to_string())
-                }
+                StateError::AboveHead { .. }
+                | StateError::MissingBlock(_)
+                | StateError::TreeNotKept { .. } => BackendError::NotFound(e.to_string()),
                 other => internal(other),
             })?;
         // The eth_getProof shape. Proofs are jmt proofs against the block's

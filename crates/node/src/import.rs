@@ -16,7 +16,7 @@ use tally_primitives::{
     Address, Block, SealedBlock, TxEnvelope, B256,
 };
 use tally_rpc::NewBlock;
-use tally_state::BlockBatch;
+use tally_state::{BlockBatch, StateError};
 
 /// Why a block from outside (a peer, a file) was refused.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +94,31 @@ fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError>
         .collect()
 }
 
+/// A run keeps the state trees of its last this many blocks (and every
+/// block imported alone keeps its tree): proofs at them work, and a reorg
+/// can unwind that deep into synced blocks. Earlier blocks of a run are
+/// verified in full but write only the tree nodes later trees need, which
+/// cuts the bytes a synced block writes by about a third.
+pub const KEEP_TREES: u64 = 128;
+
+/// How a run checks roots and which trees it keeps.
+#[derive(Clone, Copy)]
+struct Mode {
+    keep_trees_from: u64,
+    /// Check state roots on a second thread, behind execution.
+    roots_behind: bool,
+}
+
+impl Mode {
+    /// A block imported alone: its tree kept, its root checked before it is written.
+    fn single() -> Self {
+        Mode {
+            keep_trees_from: 0,
+            roots_behind: false,
+        }
+    }
+}
+
 /// What became of a run of blocks.
 pub(crate) struct Run {
     /// The blocks imported, in order; all are committed.
@@ -132,7 +157,7 @@ impl Chain {
             block,
             senders: None,
         };
-        let run = self.import_run(engine, std::iter::once(incoming));
+        let run = self.import_run(engine, Mode::single(), std::iter::once(incoming));
         if let Some((_, e)) = run.error {
             return Err(e);
         }
@@ -143,9 +168,15 @@ impl Chain {
     }
 
     /// Verifies and commits consecutive blocks, senders recovered on a
-    /// helper thread ahead of execution. The run is written in one durable
-    /// commit at its end.
+    /// helper thread ahead of execution and state roots checked on another
+    /// behind it. The run is written in one durable commit at its end.
     pub fn import_blocks(&self, engine: &dyn Engine, blocks: Vec<Block>) -> Run {
+        let mode = Mode {
+            keep_trees_from: blocks
+                .last()
+                .map_or(0, |b| b.header.number.saturating_sub(KEEP_TREES - 1)),
+            roots_behind: true,
+        };
         std::thread::scope(|scope| {
             // A small lead is enough to keep the chain thread fed.
             let (tx, rx) = std::sync::mpsc::sync_channel(16);
@@ -158,13 +189,18 @@ impl Chain {
                     }
                 }
             });
-            self.import_run(engine, rx)
+            self.import_run(engine, mode, rx)
         })
     }
 
     /// Imports `blocks` in order into one write transaction and commits
     /// what verified, stopping at the first block refused.
-    fn import_run(&self, engine: &dyn Engine, blocks: impl IntoIterator<Item = Incoming>) -> Run {
+    fn import_run(
+        &self,
+        engine: &dyn Engine,
+        mode: Mode,
+        blocks: impl IntoIterator<Item = Incoming>,
+    ) -> Run {
         let mut run = Run {
             imported: Vec::new(),
             error: None,
@@ -177,14 +213,37 @@ impl Chain {
                 return run;
             }
         };
+        batch.keep_trees_from(mode.keep_trees_from);
         for incoming in blocks {
             let number = incoming.block.header.number;
-            match self.import_into(&mut batch, engine, incoming) {
+            match self.import_into(&mut batch, engine, incoming, mode.roots_behind) {
                 Ok(b) => run.imported.push(Arc::new(b)),
                 Err(e) => {
                     run.error = Some((number, e));
                     break;
                 }
+            }
+        }
+        match batch.finish_roots() {
+            Ok(busy) => add(&self.metrics.state_root_ns, busy),
+            Err(StateError::StateRootMismatch {
+                number,
+                claimed,
+                computed,
+            }) => {
+                drop(batch);
+                let refused = ImportError::Mismatch {
+                    number,
+                    field: "state root",
+                    claimed: claimed.to_string(),
+                    computed: computed.to_string(),
+                };
+                return self.redo_before(engine, mode, run.imported, number, refused);
+            }
+            Err(e) => {
+                run.error = Some((next, e.into()));
+                run.imported.clear();
+                return run;
             }
         }
         let started = Instant::now();
@@ -201,12 +260,45 @@ impl Chain {
         run
     }
 
-    /// Verifies one block on the head of `batch` and appends it.
+    /// A run whose block `refused` had a wrong state root found out after
+    /// later blocks were written: imports the blocks before it again, with
+    /// roots checked as they go, and reports the refused block.
+    fn redo_before(
+        &self,
+        engine: &dyn Engine,
+        mode: Mode,
+        verified: Vec<Arc<NewBlock>>,
+        refused: u64,
+        error: ImportError,
+    ) -> Run {
+        let again = verified
+            .iter()
+            .take_while(|b| b.block.number() < refused)
+            .map(|b| Incoming {
+                block: Block {
+                    header: b.block.header.header.clone(),
+                    transactions: b.block.transactions.clone(),
+                },
+                senders: Some(Ok(b.block.senders.clone())),
+            })
+            .collect::<Vec<_>>();
+        let mode = Mode {
+            roots_behind: false,
+            ..mode
+        };
+        let mut run = self.import_run(engine, mode, again);
+        run.error.get_or_insert((refused, error));
+        run
+    }
+
+    /// Verifies one block on the head of `batch` and appends it; with
+    /// `roots_behind`, its state root is checked on the batch's root thread.
     fn import_into(
         &self,
         batch: &mut BlockBatch<'_>,
         engine: &dyn Engine,
         incoming: Incoming,
+        roots_behind: bool,
     ) -> Result<NewBlock, ImportError> {
         let Incoming { block, senders } = incoming;
         let parent = batch.head().clone();
@@ -256,10 +348,15 @@ impl Chain {
             header.logs_bloom,
             logs_bloom(&outcome.receipts),
         )?;
-        let root_started = Instant::now();
-        let (state_root, prepared) = batch.prepare_state_root(&outcome.changes)?;
-        add(&self.metrics.state_root_ns, root_started.elapsed());
-        check(number, "state root", header.state_root, state_root)?;
+        let prepared = if roots_behind {
+            None
+        } else {
+            let root_started = Instant::now();
+            let (state_root, prepared) = batch.prepare_state_root(&outcome.changes)?;
+            add(&self.metrics.state_root_ns, root_started.elapsed());
+            check(number, "state root", header.state_root, state_root)?;
+            Some(prepared)
+        };
 
         let block = SealedBlock {
             header: header.seal_slow(),
@@ -267,7 +364,10 @@ impl Chain {
             senders,
         };
         let write_started = Instant::now();
-        batch.append(&block, &outcome.receipts, &outcome.changes, prepared)?;
+        match prepared {
+            Some(p) => batch.append(&block, &outcome.receipts, &outcome.changes, p)?,
+            None => batch.append_deferred(&block, &outcome.receipts, &outcome.changes)?,
+        }
         add(&self.metrics.commit_ns, write_started.elapsed());
         Ok(NewBlock {
             block,

@@ -5,11 +5,22 @@
 //! plain tables and tree nodes of the open transaction), so a run of synced
 //! blocks pays for one commit instead of one per block. Readers see none of
 //! the run until [`BlockBatch::commit`], then all of it at once.
+//!
+//! Tree retention: every block's tree is kept unless the run is told
+//! otherwise ([`BlockBatch::keep_trees_from`]). Blocks below that number
+//! write no tree nodes of their own; the nodes the later trees need (the
+//! newest at each path) are written once, when the first kept block is
+//! appended or at commit. Most of a block's tree nodes are rewritten by the
+//! next blocks, so a long run writes a fraction of the bytes. Proofs and
+//! unwinding need a block's whole tree and refuse blocks whose tree was
+//! not kept ([`StateError::TreeNotKept`]).
 
 use crate::{
     commit::{self, PreparedState},
+    root_worker::{Job, RootWorker},
+    run_tree::RunTree,
     snapshot::{self, StateReader},
-    trie::{NodeReader, Overlay, RecentNodes},
+    trie::NodeReader,
     ChainDb, StateError,
 };
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -28,8 +39,12 @@ pub struct BlockBatch<'db> {
     _lock: MutexGuard<'db, ()>,
     head: SealedHeader,
     appended: usize,
-    /// Tree nodes the run wrote, newest per path.
-    recent: RecentNodes,
+    /// The run's tree, while roots are computed on this thread.
+    tree: Option<RunTree>,
+    /// The thread computing roots behind [`BlockBatch::append_deferred`].
+    worker: Option<RootWorker>,
+    /// Why the worker stopped; the run can no longer be committed.
+    roots_failed: Option<StateError>,
 }
 
 impl ChainDb {
@@ -46,7 +61,9 @@ impl ChainDb {
             _lock: lock,
             head,
             appended: 0,
-            recent: RecentNodes::default(),
+            tree: Some(RunTree::new(0)),
+            worker: None,
+            roots_failed: None,
         })
     }
 }
@@ -66,6 +83,18 @@ impl BlockBatch<'_> {
         self.appended == 0
     }
 
+    /// Keeps the state trees of blocks `number - 1` and above only (block
+    /// `number - 1`'s tree is what block `number`'s builds on; the run's
+    /// last block keeps its tree in any case). Earlier blocks stay verified,
+    /// and their plain state and history are written as usual, but proofs
+    /// at them and unwinding to them are refused. Call it before the first
+    /// block is appended.
+    pub fn keep_trees_from(&mut self, number: u64) {
+        if self.appended == 0 {
+            self.tree = Some(RunTree::new(number));
+        }
+    }
+
     /// The state after [`BlockBatch::head`], for executing the next block.
     pub fn state(&mut self) -> Result<PendingState<'_>, StateError> {
         Ok(PendingState {
@@ -77,31 +106,66 @@ impl BlockBatch<'_> {
         })
     }
 
+    /// The tree writes of `changes` on the head of the run.
+    fn value_set(
+        &self,
+        changes: &StateChanges,
+    ) -> Result<Vec<(jmt::KeyHash, Option<jmt::OwnedValue>)>, StateError> {
+        let wipes = changes.storage.values().any(|s| s.wiped);
+        let storage = wipes.then(|| self.txn.open_table(STORAGE)).transpose()?;
+        commit::value_set(changes, |a| match &storage {
+            Some(t) => Ok(snapshot::live_slots(t, a)?.into_iter().collect()),
+            None => Ok(Vec::new()),
+        })
+    }
+
     /// The state root after applying `changes` on the head of the run, as
     /// [`ChainDb::prepare_state_root`] computes it for committed blocks.
     pub fn prepare_state_root(
         &self,
         changes: &StateChanges,
     ) -> Result<(B256, PreparedState), StateError> {
-        let wipes = changes.storage.values().any(|s| s.wiped);
-        let storage = wipes.then(|| self.txn.open_table(STORAGE)).transpose()?;
-        let set = commit::value_set(changes, |a| match &storage {
-            Some(t) => Ok(snapshot::live_slots(t, a)?.into_iter().collect()),
-            None => Ok(Vec::new()),
-        })?;
+        let tree = self.tree.as_ref().ok_or_else(deferred_only)?;
+        let set = self.value_set(changes)?;
         let nodes = NodeReader::new(self.txn.open_table(TRIE_NODES)?);
-        let reader = Overlay {
-            base: &nodes,
-            nodes: &self.recent,
-        };
         let prepared = commit::prepare_on(
-            &reader,
+            &tree.reader(&nodes),
             self.head.number + 1,
             self.head.number,
             self.head.hash,
             set,
         )?;
         Ok((prepared.root, prepared))
+    }
+
+    /// Refuses a block that does not extend the head of the run.
+    fn check_on_head(&self, block: &SealedBlock) -> Result<(), StateError> {
+        let (head, head_hash) = (self.head.number, self.head.hash);
+        if Some(block.number()) != head.checked_add(1) || block.header.parent_hash != head_hash {
+            return Err(StateError::NotOnHead {
+                number: block.number(),
+                hash: block.hash(),
+                head,
+                head_hash,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes everything of `block` but its tree nodes, and makes it the head.
+    fn write_block(
+        &mut self,
+        block: &SealedBlock,
+        receipts: &[Receipt],
+        changes: &StateChanges,
+    ) -> Result<(), StateError> {
+        let n = block.number();
+        blocks::insert_block(&self.txn, block, receipts)?;
+        commit::write_state(&self.txn, n, changes, true)?;
+        blocks::set_head(&self.txn, n)?;
+        self.head = block.header.clone();
+        self.appended += 1;
+        Ok(())
     }
 
     /// Writes `block` on the head of the run: header, body, receipts, tx
@@ -116,16 +180,8 @@ impl BlockBatch<'_> {
         changes: &StateChanges,
         prepared: PreparedState,
     ) -> Result<(), StateError> {
+        self.check_on_head(block)?;
         let (head, head_hash) = (self.head.number, self.head.hash);
-        let n = block.number();
-        if Some(n) != head.checked_add(1) || block.header.parent_hash != head_hash {
-            return Err(StateError::NotOnHead {
-                number: n,
-                hash: block.hash(),
-                head,
-                head_hash,
-            });
-        }
         if prepared.parent != head || prepared.parent_hash != head_hash {
             return Err(StateError::StalePrepared {
                 prepared_parent: prepared.parent,
@@ -136,24 +192,85 @@ impl BlockBatch<'_> {
         }
         if prepared.root != block.header.state_root {
             return Err(StateError::StateRootMismatch {
-                number: n,
+                number: block.number(),
                 claimed: block.header.state_root,
                 computed: prepared.root,
             });
         }
-        blocks::insert_block(&self.txn, block, receipts)?;
-        commit::write_state(&self.txn, n, changes, true)?;
-        commit::write_nodes(&self.txn, &prepared.nodes)?;
-        blocks::set_head(&self.txn, n)?;
-        self.recent.insert_all(&prepared.tree);
-        self.head = block.header.clone();
-        self.appended += 1;
-        Ok(())
+        let tree = self.tree.as_mut().ok_or_else(deferred_only)?;
+        for nodes in tree.add(block.number(), &prepared.tree)? {
+            commit::write_nodes(&self.txn, nodes)?;
+        }
+        self.write_block(block, receipts, changes)
+    }
+
+    /// Writes `block` like [`BlockBatch::append`], but checks its state
+    /// root on a second thread while the next blocks execute. A root that
+    /// differs is reported as [`StateError::StateRootMismatch`] (naming its
+    /// block) by a later `append_deferred` or by [`BlockBatch::finish_roots`];
+    /// the run can then no longer be committed. A run uses `append` or
+    /// `append_deferred`, not both.
+    pub fn append_deferred(
+        &mut self,
+        block: &SealedBlock,
+        receipts: &[Receipt],
+        changes: &StateChanges,
+    ) -> Result<(), StateError> {
+        self.check_on_head(block)?;
+        if self.worker.is_none() {
+            let tree = self.tree.take().ok_or_else(deferred_only)?;
+            let nodes = self.db.inner.store.begin_read()?.open_table(TRIE_NODES)?;
+            self.worker = Some(RootWorker::spawn(nodes, tree)?);
+        }
+        let job = Job {
+            number: block.number(),
+            claimed: block.header.state_root,
+            set: self.value_set(changes)?,
+        };
+        if !self.worker.as_ref().is_some_and(|w| w.send(job)) {
+            self.finish_roots()?;
+            return Err(StateError::trie("the state root thread stopped"));
+        }
+        self.write_block(block, receipts, changes)
+    }
+
+    /// Waits for the roots of blocks appended with
+    /// [`BlockBatch::append_deferred`] and writes their tree nodes; returns
+    /// the time spent computing them. Fails with the first root that
+    /// differs. [`BlockBatch::commit`] calls it too.
+    pub fn finish_roots(&mut self) -> Result<std::time::Duration, StateError> {
+        if let Some(e) = &self.roots_failed {
+            return Err(e.again());
+        }
+        let Some(worker) = self.worker.take() else {
+            if let Some(nodes) = self
+                .tree
+                .as_mut()
+                .map(RunTree::unwritten)
+                .transpose()?
+                .flatten()
+            {
+                commit::write_nodes(&self.txn, nodes)?;
+            }
+            return Ok(std::time::Duration::ZERO);
+        };
+        let finished = match worker.finish() {
+            Ok(f) => f,
+            Err(e) => {
+                self.roots_failed = Some(e.again());
+                return Err(e);
+            }
+        };
+        for nodes in finished.nodes {
+            commit::write_nodes(&self.txn, nodes)?;
+        }
+        Ok(finished.busy)
     }
 
     /// Commits the run; readers then see every appended block. A run with
     /// no blocks commits nothing.
-    pub fn commit(self) -> Result<(), StateError> {
+    pub fn commit(mut self) -> Result<(), StateError> {
+        self.finish_roots()?;
         let BlockBatch {
             db,
             txn,
@@ -169,6 +286,11 @@ impl BlockBatch<'_> {
         *db.inner.head.write() = Some(head);
         Ok(())
     }
+}
+
+/// Mixing [`BlockBatch::append`] with [`BlockBatch::append_deferred`] in one run.
+fn deferred_only() -> StateError {
+    StateError::trie("this run checks its roots on the state root thread; use append_deferred")
 }
 
 /// The header of canonical block `number` as `txn` sees it.

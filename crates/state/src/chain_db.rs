@@ -113,7 +113,7 @@ impl ChainDb {
         let txn = self.inner.store.begin_write()?;
         blocks::insert_block(&txn, &block, &[])?;
         commit::write_state(&txn, 0, &changes, false)?;
-        commit::write_nodes(&txn, &prepared.nodes)?;
+        commit::write_tree(&txn, &prepared.tree)?;
         txn.open_table(tally_storage::schema::META)?
             .insert(META_GENESIS_SPEC, given.as_slice())?;
         blocks::set_head(&txn, 0)?;

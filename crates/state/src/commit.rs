@@ -23,9 +23,7 @@ pub struct PreparedState {
     pub(crate) parent: u64,
     pub(crate) parent_hash: B256,
     pub(crate) root: B256,
-    /// Encoded `(TRIE_NODES key, node)` pairs.
-    pub(crate) nodes: trie::EncodedNodes,
-    /// The same nodes decoded, for [`trie::RecentNodes`].
+    /// The block's new tree nodes, encoded only when written.
     pub(crate) tree: Vec<(jmt::storage::NodeKey, jmt::storage::Node)>,
 }
 
@@ -40,7 +38,7 @@ impl PreparedState {
 
     /// Number of new tree nodes this block adds.
     pub fn new_nodes(&self) -> usize {
-        self.nodes.len()
+        self.tree.len()
     }
 }
 
@@ -90,14 +88,12 @@ pub(crate) fn prepare_on<R: jmt::storage::TreeReader>(
     parent_hash: B256,
     set: Vec<(KeyHash, Option<OwnedValue>)>,
 ) -> Result<PreparedState, StateError> {
-    let (root, new_nodes) = trie::apply_block(nodes, block, set).map_err(StateError::trie)?;
-    let nodes = trie::encode_nodes(&new_nodes).map_err(StateError::trie)?;
+    let (root, tree) = trie::apply_block(nodes, block, set).map_err(StateError::trie)?;
     Ok(PreparedState {
         parent,
         parent_hash,
         root,
-        nodes,
-        tree: new_nodes,
+        tree,
     })
 }
 
@@ -220,12 +216,23 @@ pub(crate) fn write_state(
     Ok(())
 }
 
+/// Writes one block's new tree nodes.
+pub(crate) fn write_tree(
+    txn: &WriteTransaction,
+    tree: &[(jmt::storage::NodeKey, jmt::storage::Node)],
+) -> Result<(), StateError> {
+    let encoded = trie::encode_nodes(tree.iter().map(|(k, n)| (k, n))).map_err(StateError::trie)?;
+    write_nodes(txn, encoded)
+}
+
+/// Writes tree nodes in key order (version, then path), so they append.
 pub(crate) fn write_nodes(
     txn: &WriteTransaction,
-    nodes: &trie::EncodedNodes,
+    mut encoded: trie::EncodedNodes,
 ) -> Result<(), StateError> {
+    encoded.sort_unstable();
     let mut t = txn.open_table(TRIE_NODES)?;
-    for (k, v) in nodes {
+    for (k, v) in &encoded {
         t.insert(k.as_slice(), v.as_slice())?;
     }
     Ok(())
@@ -285,6 +292,9 @@ impl ChainDb {
                 requested: number,
                 head,
             });
+        }
+        if !trie::tree_kept(&NodeReader::new(txn.open_table(TRIE_NODES)?), number)? {
+            return Err(StateError::TreeNotKept { number });
         }
         let mut removed = Vec::new();
         for b in (number + 1..=head).rev() {

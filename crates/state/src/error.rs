@@ -47,6 +47,12 @@ pub enum StateError {
     },
     #[error("block {0} is not stored")]
     MissingBlock(u64),
+    #[error(
+        "the state tree of block {number} was not kept: this node synced that block inside a \
+         run, which keeps the trees of the run's last blocks only; proofs and unwinding need a \
+         block whose tree is kept"
+    )]
+    TreeNotKept { number: u64 },
     #[error("state trie error: {0}")]
     Trie(String),
     #[error("invalid proof for {what}: {reason}")]
@@ -56,6 +62,23 @@ pub enum StateError {
 impl StateError {
     pub(crate) fn trie(e: impl std::fmt::Display) -> Self {
         StateError::Trie(format!("{e:#}"))
+    }
+
+    /// The same error once more, for a failure reported again later (a
+    /// root mismatch keeps its fields, others their message).
+    pub(crate) fn again(&self) -> Self {
+        match self {
+            StateError::StateRootMismatch {
+                number,
+                claimed,
+                computed,
+            } => StateError::StateRootMismatch {
+                number: *number,
+                claimed: *claimed,
+                computed: *computed,
+            },
+            other => StateError::Trie(other.to_string()),
+        }
     }
 }
 

@@ -15,7 +15,10 @@
 //!   number (see [`trie`] and `docs/adr/0001-state-commitment.md`); it gives
 //!   inclusion and exclusion proofs ([`ChainDb::account_proof`]).
 //! - [`ChainDb::begin_batch`] executes and writes a run of blocks (sync) in
-//!   one write transaction: one commit per run instead of per block.
+//!   one write transaction: one commit per run instead of per block. Its
+//!   roots may be checked on a second thread behind execution
+//!   ([`BlockBatch::append_deferred`]), and it may keep only its last
+//!   blocks' trees ([`BlockBatch::keep_trees_from`]).
 //! - [`ChainDb::unwind_to`] undoes blocks from their changesets and drops
 //!   the tree versions above the target, for reorgs.
 
@@ -24,6 +27,8 @@ mod chain_db;
 mod commit;
 mod error;
 mod proof;
+mod root_worker;
+mod run_tree;
 mod snapshot;
 pub mod trie;
 

@@ -98,6 +98,9 @@ impl ChainDb {
             .state_root;
         let txn = self.inner.store.begin_read()?;
         let mut reader = NodeReader::new(txn.open_table(TRIE_NODES)?);
+        if !trie::tree_kept(&reader, number)? {
+            return Err(StateError::TreeNotKept { number });
+        }
         let account = state.account(&address)?;
         let key = trie::account_key(&address);
         reader.with_value(key, trie::account_value(&account));

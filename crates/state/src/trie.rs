@@ -17,6 +17,8 @@
 //! touched node once instead of once per key (key-by-key updates cost ~10x
 //! more). Nodes are stored in [`TRIE_NODES`] under `version ++ path`, are
 //! never rewritten, and unwinding to block N deletes the versions above 2N.
+//! A sync run may skip the trees of its earlier blocks
+//! ([`crate::BlockBatch::keep_trees_from`]); [`tree_kept`] tells which are whole.
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use jmt::{
@@ -107,6 +109,15 @@ impl<T: ReadableTable<&'static [u8], &'static [u8]>> TreeReader for NodeReader<T
     }
 }
 
+/// Whether the whole tree of `block` is stored: its root is written only
+/// when the tree is kept ([`crate::BlockBatch::keep_trees_from`]).
+pub fn tree_kept<R: TreeReader>(nodes: &R, block: u64) -> Result<bool, crate::StateError> {
+    let root = Sha256Jmt::new(nodes)
+        .get_root_hash_option(version_of(block))
+        .map_err(crate::StateError::trie)?;
+    Ok(root.is_some())
+}
+
 /// Tree nodes held in memory, looked up before the database.
 pub trait NodeSource {
     fn node(&self, key: &NodeKey) -> Option<&Node>;
@@ -153,7 +164,7 @@ impl<R: TreeReader, M: NodeSource + Sync> TreeReader for Overlay<'_, R, M> {
 /// node written there; an older version asked for is read from the base.
 #[derive(Default)]
 pub struct RecentNodes {
-    by_path: HashMap<NibblePath, (Version, Node)>,
+    by_path: HashMap<NibblePath, (NodeKey, Node)>,
 }
 
 impl RecentNodes {
@@ -163,11 +174,17 @@ impl RecentNodes {
             let entry = self
                 .by_path
                 .entry(key.nibble_path().clone())
-                .or_insert_with(|| (key.version(), node.clone()));
-            if entry.0 < key.version() {
-                *entry = (key.version(), node.clone());
+                .or_insert_with(|| (key.clone(), node.clone()));
+            if entry.0.version() < key.version() {
+                *entry = (key.clone(), node.clone());
             }
         }
+    }
+
+    /// The newest node at each path, encoded: together with the nodes
+    /// stored before the run, the whole tree of the run's last block.
+    pub fn encoded(&self) -> Result<EncodedNodes, std::io::Error> {
+        encode_nodes(self.by_path.values().map(|(k, n)| (k, n)))
     }
 }
 
@@ -175,7 +192,7 @@ impl NodeSource for RecentNodes {
     fn node(&self, key: &NodeKey) -> Option<&Node> {
         self.by_path
             .get(key.nibble_path())
-            .filter(|(v, _)| *v == key.version())
+            .filter(|(k, _)| k.version() == key.version())
             .map(|(_, n)| n)
     }
 }
@@ -233,9 +250,11 @@ pub fn apply_block<R: TreeReader>(
 /// `(TRIE_NODES key, borsh node)` pairs ready to insert.
 pub type EncodedNodes = Vec<(Vec<u8>, Vec<u8>)>;
 
-pub fn encode_nodes(nodes: &[(NodeKey, Node)]) -> Result<EncodedNodes, std::io::Error> {
+pub fn encode_nodes<'n>(
+    nodes: impl IntoIterator<Item = (&'n NodeKey, &'n Node)>,
+) -> Result<EncodedNodes, std::io::Error> {
     nodes
-        .iter()
+        .into_iter()
         .map(|(k, n)| Ok((node_key_bytes(k)?, borsh::to_vec(n)?)))
         .collect()
 }

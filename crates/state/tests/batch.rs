@@ -160,3 +160,169 @@ fn a_dropped_run_leaves_nothing_and_a_bad_block_is_refused() {
     let b = commit(&db, changes, vec![]);
     assert_eq!(db.head().unwrap(), b.header);
 }
+
+/// Proofs of account 0 and slot 1 of account 1 at `n`, checked against the
+/// block's state root.
+fn proofs_at(db: &ChainDb, n: u64) -> Result<(), StateError> {
+    let root = db.header_by_number(n).unwrap().unwrap().state_root;
+    db.account_proof(addr(0), &[], n)?.verify(&root).unwrap();
+    db.account_proof(addr(1), &[U256::from(1).into()], n)?
+        .verify(&root)
+        .unwrap();
+    Ok(())
+}
+
+#[test]
+fn a_run_keeps_the_trees_it_is_told_to_keep_and_refuses_proofs_at_others() {
+    let (_a, one_by_one) = open();
+    let expected: Vec<SealedBlock> = run_changes()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| commit(&one_by_one, c, vec![tx(i as u64)]))
+        .collect();
+
+    let (_dir, db) = open();
+    let mut batch = db.begin_batch().unwrap();
+    batch.keep_trees_from(4);
+    let got: Vec<SealedBlock> = run_changes()
+        .iter()
+        .map(|c| append(&mut batch, c))
+        .collect();
+    batch.commit().unwrap();
+    assert_eq!(got, expected, "every block's root is still verified");
+
+    proofs_at(&db, 0).unwrap();
+    for n in 1..=2 {
+        let err = proofs_at(&db, n).unwrap_err();
+        assert!(
+            matches!(err, StateError::TreeNotKept { number } if number == n),
+            "{err}"
+        );
+        // The plain state of those blocks is still there.
+        assert!(db.state_at(n).is_ok());
+    }
+    // The tree the first kept block builds on is whole too.
+    for n in 3..=5 {
+        proofs_at(&db, n).unwrap();
+    }
+
+    // Unwinding needs the target's tree: refused into the run, allowed to a kept block.
+    let err = db.unwind_to(2).unwrap_err();
+    assert!(
+        matches!(err, StateError::TreeNotKept { number: 2 }),
+        "{err}"
+    );
+    assert_eq!(db.head().unwrap(), expected[4].header);
+    db.unwind_to(4).unwrap();
+    assert_eq!(db.head().unwrap(), expected[3].header);
+    proofs_at(&db, 4).unwrap();
+
+    // A run that keeps no tree but its last builds on the kept head.
+    let mut batch = db.begin_batch().unwrap();
+    batch.keep_trees_from(u64::MAX);
+    let more = [run_changes()[4].clone(), run_changes()[0].clone()];
+    let last = more.iter().map(|c| append(&mut batch, c)).last().unwrap();
+    batch.commit().unwrap();
+    assert_eq!(db.head().unwrap(), last.header);
+    assert!(matches!(
+        proofs_at(&db, 5),
+        Err(StateError::TreeNotKept { number: 5 })
+    ));
+    proofs_at(&db, 6).unwrap();
+    let next = commit(&db, &run_changes()[1], vec![]);
+    proofs_at(&db, next.number()).unwrap();
+}
+
+/// The run of [`run_changes`] committed block by block, for the roots and
+/// hashes a deferred run must reproduce.
+fn reference_chain() -> (tempfile::TempDir, Vec<SealedBlock>) {
+    let (dir, db) = open();
+    let blocks = run_changes()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| commit(&db, c, vec![tx(i as u64)]))
+        .collect();
+    (dir, blocks)
+}
+
+#[test]
+fn roots_checked_behind_give_the_chain_block_by_block_commits_give() {
+    let (_a, expected) = reference_chain();
+    let (_b, db) = open();
+    let mut batch = db.begin_batch().unwrap();
+    batch.keep_trees_from(4);
+    for (i, c) in run_changes().iter().enumerate() {
+        let receipts = vec![receipt(0)];
+        let block = seal(
+            batch.head(),
+            expected[i].header.state_root,
+            vec![tx(i as u64)],
+            &receipts,
+        );
+        assert_eq!(block, expected[i]);
+        batch.append_deferred(&block, &receipts, c).unwrap();
+    }
+    // A run checking roots behind cannot also take synchronously prepared blocks.
+    assert!(batch.prepare_state_root(&run_changes()[0]).is_err());
+    batch.finish_roots().unwrap();
+    batch.commit().unwrap();
+
+    assert_eq!(db.head().unwrap(), expected[4].header);
+    for n in 1..=2 {
+        assert!(matches!(
+            proofs_at(&db, n),
+            Err(StateError::TreeNotKept { .. })
+        ));
+    }
+    for n in 3..=5 {
+        proofs_at(&db, n).unwrap();
+    }
+    let next = commit(&db, &run_changes()[1], vec![]);
+    proofs_at(&db, next.number()).unwrap();
+}
+
+#[test]
+fn a_wrong_root_found_behind_refuses_the_whole_run() {
+    let (_a, expected) = reference_chain();
+    let (_b, db) = open();
+    let genesis = db.head().unwrap();
+    let mut batch = db.begin_batch().unwrap();
+    let changes = run_changes();
+    for (i, c) in changes.iter().take(2).enumerate() {
+        batch
+            .append_deferred(&expected[i], &[receipt(0)], c)
+            .unwrap();
+    }
+    let receipts = vec![receipt(0)];
+    let forged = seal(
+        batch.head(),
+        alloy_primitives::B256::repeat_byte(9),
+        vec![tx(2)],
+        &receipts,
+    );
+    // Written at once; its root is checked behind.
+    batch
+        .append_deferred(&forged, &receipts, &changes[2])
+        .unwrap();
+    let err = batch.finish_roots().unwrap_err();
+    assert!(
+        matches!(err, StateError::StateRootMismatch { number: 3, computed, .. }
+            if computed == expected[2].header.state_root),
+        "{err}"
+    );
+    // Asked again, the run still refuses; committing it is refused too.
+    assert!(matches!(
+        batch.finish_roots(),
+        Err(StateError::StateRootMismatch { number: 3, .. })
+    ));
+    let err = batch.commit().unwrap_err();
+    assert!(
+        matches!(err, StateError::StateRootMismatch { number: 3, .. }),
+        "{err}"
+    );
+    // Nothing of the run is stored, and the database takes blocks again.
+    assert_eq!(db.head().unwrap(), genesis);
+    assert_eq!(db.block_by_number(1).unwrap(), None);
+    let b = commit(&db, &changes[0], vec![tx(0)]);
+    assert_eq!(b, expected[0]);
+}

@@ -8,7 +8,7 @@ use alloy_primitives::U256;
 use common::*;
 use proptest::prelude::*;
 use tally_primitives::{StateChanges, StorageChanges};
-use tally_state::ChainDb;
+use tally_state::{ChainDb, StateError};
 
 /// Small domains so that blocks overwrite, delete and wipe the same keys.
 fn changes() -> impl Strategy<Value = StateChanges> {
@@ -94,10 +94,14 @@ proptest! {
 
     /// A run of blocks written in one transaction, whose blocks read tree
     /// nodes that earlier blocks of the run wrote, gives the roots that
-    /// block-by-block commits give, and the same state at every height.
+    /// block-by-block commits give, and the same state at every height;
+    /// with roots checked on this thread or behind, it keeps the trees it
+    /// is told to keep, whole, and the next block builds on them.
     #[test]
     fn a_run_in_one_transaction_agrees_with_the_model(
         blocks in proptest::collection::vec(changes(), 1..24),
+        keep_from in 0u64..26,
+        behind in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let db = ChainDb::open(&dir.path().join("chain.redb")).unwrap();
@@ -105,25 +109,47 @@ proptest! {
         db.init_genesis(&spec).unwrap();
         let mut models = vec![Model::from_spec(&spec)];
         let mut batch = db.begin_batch().unwrap();
+        batch.keep_trees_from(keep_from);
         for c in &blocks {
-            let (root, prepared) = batch.prepare_state_root(c).unwrap();
             let mut m = models.last().unwrap().clone();
             m.apply(c);
-            prop_assert_eq!(root, m.root());
-            let block = seal(batch.head(), root, vec![], &[]);
-            batch.append(&block, &[], c, prepared).unwrap();
+            if behind {
+                let block = seal(batch.head(), m.root(), vec![], &[]);
+                batch.append_deferred(&block, &[], c).unwrap();
+            } else {
+                let (root, prepared) = batch.prepare_state_root(c).unwrap();
+                prop_assert_eq!(root, m.root());
+                let block = seal(batch.head(), root, vec![], &[]);
+                batch.append(&block, &[], c, prepared).unwrap();
+            }
             models.push(m);
         }
         batch.commit().unwrap();
         let addrs: Vec<_> = (0u8..6).map(addr).collect();
         let slots: Vec<U256> = (0u64..6).map(U256::from).collect();
-        for (n, m) in models.iter().enumerate() {
-            m.assert_matches(&db.state_at(n as u64).unwrap(), &addrs, &slots);
-        }
-        let head = db.head().unwrap();
         let slot_keys: Vec<_> = slots.iter().map(|s| alloy_primitives::B256::from(*s)).collect();
+        let last = blocks.len() as u64;
+        for (n, m) in models.iter().enumerate() {
+            let n = n as u64;
+            m.assert_matches(&db.state_at(n).unwrap(), &addrs, &slots);
+            let kept = n == 0 || n == last || n + 1 >= keep_from;
+            let root = db.header_by_number(n).unwrap().unwrap().state_root;
+            for a in &addrs {
+                match db.account_proof(*a, &slot_keys, n) {
+                    Ok(p) => {
+                        prop_assert!(kept, "block {n}'s tree was not to be kept");
+                        p.verify(&root).unwrap();
+                    }
+                    Err(StateError::TreeNotKept { number }) => {
+                        prop_assert!(!kept && number == n, "block {n}'s tree was to be kept");
+                    }
+                    Err(e) => panic!("proof at {n}: {e}"),
+                }
+            }
+        }
+        let next = commit(&db, blocks.last().unwrap(), vec![]);
         for a in &addrs {
-            db.account_proof(*a, &slot_keys, head.number).unwrap().verify(&head.state_root).unwrap();
+            db.account_proof(*a, &slot_keys, next.number()).unwrap().verify(&next.header.state_root).unwrap();
         }
     }
 }

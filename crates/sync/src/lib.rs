@@ -57,10 +57,11 @@ impl Default for SyncConfig {
         Self {
             range_size: 128,
             max_in_flight_per_peer: 3,
-            // Peers cap each answer at a few MiB, so this bounds memory to
-            // (max_ahead / range_size) answers; it also lets downloads run
+            // Peers cap each answer at 4 MiB, so this bounds memory to
+            // (max_ahead / range_size) = 128 answers (512 MiB at worst,
+            // ~25 MiB for ten-transfer blocks); it also lets downloads run
             // a whole import run ahead of the head.
-            max_ahead: 4096,
+            max_ahead: 16_384,
         }
     }
 }
