@@ -7,6 +7,7 @@
 //! a helper thread while the chain thread executes the blocks before them.
 
 use crate::{adapters::PendingExec, chain::Chain, metrics::add, node::NodeError};
+use rayon::prelude::*;
 use std::{sync::Arc, time::Instant};
 use tally_consensus::Engine;
 use tally_executor::ExecError;
@@ -81,7 +82,22 @@ pub(crate) struct Incoming {
 /// Recovers the senders of `block`'s transactions, in parallel; the error
 /// names the first signature that did not recover.
 fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
-    tally_crypto::recover_senders(txs)
+    name_bad_signature(number, tally_crypto::recover_senders(txs))
+}
+
+/// Recovers the senders of `block`'s transactions one by one, on this thread.
+fn recover_here(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
+    name_bad_signature(
+        number,
+        txs.iter().map(tally_crypto::recover_sender).collect(),
+    )
+}
+
+fn name_bad_signature(
+    number: u64,
+    recovered: Vec<Result<Address, tally_crypto::CryptoError>>,
+) -> Result<Vec<Address>, ImportError> {
+    recovered
         .into_iter()
         .enumerate()
         .map(|(index, r)| {
@@ -93,6 +109,10 @@ fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError>
         })
         .collect()
 }
+
+/// Blocks whose senders are recovered together, and how far ahead of
+/// execution they may be.
+const RECOVER_AHEAD: usize = 32;
 
 /// A run keeps the state trees of its last this many blocks (and every
 /// block imported alone keeps its tree): proofs at them work, and a reorg
@@ -179,13 +199,23 @@ impl Chain {
         };
         std::thread::scope(|scope| {
             // A small lead is enough to keep the chain thread fed.
-            let (tx, rx) = std::sync::mpsc::sync_channel(16);
+            let (tx, rx) = std::sync::mpsc::sync_channel(RECOVER_AHEAD);
             scope.spawn(move || {
-                for block in blocks {
-                    // The chain thread stopped at a refused block.
-                    let senders = Some(recover(block.header.number, &block.transactions));
-                    if tx.send(Incoming { block, senders }).is_err() {
-                        break;
+                let mut blocks = blocks.into_iter().peekable();
+                while blocks.peek().is_some() {
+                    // Blocks in groups, each block's senders on one thread:
+                    // the pool wakes once per group, not once per block.
+                    let group: Vec<Block> = blocks.by_ref().take(RECOVER_AHEAD).collect();
+                    let senders: Vec<_> = group
+                        .par_iter()
+                        .map(|b| recover_here(b.header.number, &b.transactions))
+                        .collect();
+                    for (block, senders) in group.into_iter().zip(senders) {
+                        let senders = Some(senders);
+                        // The chain thread stopped at a refused block.
+                        if tx.send(Incoming { block, senders }).is_err() {
+                            return;
+                        }
                     }
                 }
             });
@@ -224,8 +254,16 @@ impl Chain {
                 }
             }
         }
+        let roots_started = Instant::now();
         match batch.finish_roots() {
-            Ok(busy) => add(&self.metrics.state_root_ns, busy),
+            Ok(busy) => {
+                add(&self.metrics.state_root_ns, busy);
+                tracing::debug!(
+                    blocks = run.imported.len(),
+                    ms = roots_started.elapsed().as_millis() as u64,
+                    "waited for the run's state roots and wrote its tree"
+                );
+            }
             Err(StateError::StateRootMismatch {
                 number,
                 claimed,
@@ -253,6 +291,11 @@ impl Chain {
             return run;
         }
         add(&self.metrics.commit_ns, started.elapsed());
+        tracing::debug!(
+            blocks = run.imported.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "committed a run"
+        );
         if let Err(e) = self.after_commit(&run.imported) {
             let after = run.imported.last().map_or(next, |b| b.block.number() + 1);
             run.error.get_or_insert((after, e.into()));

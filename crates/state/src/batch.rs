@@ -198,7 +198,7 @@ impl BlockBatch<'_> {
             });
         }
         let tree = self.tree.as_mut().ok_or_else(deferred_only)?;
-        for nodes in tree.add(block.number(), &prepared.tree)? {
+        for nodes in tree.add(block.number(), prepared.tree)? {
             commit::write_nodes(&self.txn, nodes)?;
         }
         self.write_block(block, receipts, changes)

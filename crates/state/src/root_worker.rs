@@ -90,7 +90,7 @@ fn work(
                 computed: root,
             });
         }
-        out.nodes.extend(tree.add(job.number, &new_nodes)?);
+        out.nodes.extend(tree.add(job.number, new_nodes)?);
         out.busy += started.elapsed();
     }
     out.nodes.extend(tree.unwritten()?);

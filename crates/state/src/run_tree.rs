@@ -39,7 +39,7 @@ impl RunTree {
     pub fn add(
         &mut self,
         number: u64,
-        tree: &[(NodeKey, Node)],
+        tree: Vec<(NodeKey, Node)>,
     ) -> Result<Vec<EncodedNodes>, StateError> {
         let mut out = Vec::new();
         if number >= self.keep_from {

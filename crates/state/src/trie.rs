@@ -169,14 +169,14 @@ pub struct RecentNodes {
 
 impl RecentNodes {
     /// Remembers the nodes a block added to the tree.
-    pub fn insert_all(&mut self, nodes: &[(NodeKey, Node)]) {
+    pub fn insert_all(&mut self, nodes: Vec<(NodeKey, Node)>) {
         for (key, node) in nodes {
-            let entry = self
-                .by_path
-                .entry(key.nibble_path().clone())
-                .or_insert_with(|| (key.clone(), node.clone()));
-            if entry.0.version() < key.version() {
-                *entry = (key.clone(), node.clone());
+            match self.by_path.get_mut(key.nibble_path()) {
+                Some(entry) if entry.0.version() >= key.version() => {}
+                Some(entry) => *entry = (key, node),
+                None => {
+                    self.by_path.insert(key.nibble_path().clone(), (key, node));
+                }
             }
         }
     }
