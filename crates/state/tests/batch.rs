@@ -51,14 +51,21 @@ fn append(batch: &mut BlockBatch<'_>, changes: &StateChanges) -> SealedBlock {
     block
 }
 
-#[test]
-fn a_run_gives_the_chain_block_by_block_commits_give() {
-    let (_a, one_by_one) = open();
-    let expected: Vec<SealedBlock> = run_changes()
+/// The run of [`run_changes`] committed block by block, for the roots and
+/// hashes a deferred run must reproduce.
+fn reference_chain() -> (tempfile::TempDir, Vec<SealedBlock>) {
+    let (dir, db) = open();
+    let blocks = run_changes()
         .iter()
         .enumerate()
-        .map(|(i, c)| commit(&one_by_one, c, vec![tx(i as u64)]))
+        .map(|(i, c)| commit(&db, c, vec![tx(i as u64)]))
         .collect();
+    (dir, blocks)
+}
+
+#[test]
+fn a_run_gives_the_chain_block_by_block_commits_give() {
+    let (_a, expected) = reference_chain();
 
     let (_b, db) = open();
     let mut batch = db.begin_batch().unwrap();
@@ -174,12 +181,7 @@ fn proofs_at(db: &ChainDb, n: u64) -> Result<(), StateError> {
 
 #[test]
 fn a_run_keeps_the_trees_it_is_told_to_keep_and_refuses_proofs_at_others() {
-    let (_a, one_by_one) = open();
-    let expected: Vec<SealedBlock> = run_changes()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| commit(&one_by_one, c, vec![tx(i as u64)]))
-        .collect();
+    let (_a, expected) = reference_chain();
 
     let (_dir, db) = open();
     let mut batch = db.begin_batch().unwrap();
@@ -231,18 +233,6 @@ fn a_run_keeps_the_trees_it_is_told_to_keep_and_refuses_proofs_at_others() {
     proofs_at(&db, 6).unwrap();
     let next = commit(&db, &run_changes()[1], vec![]);
     proofs_at(&db, next.number()).unwrap();
-}
-
-/// The run of [`run_changes`] committed block by block, for the roots and
-/// hashes a deferred run must reproduce.
-fn reference_chain() -> (tempfile::TempDir, Vec<SealedBlock>) {
-    let (dir, db) = open();
-    let blocks = run_changes()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| commit(&db, c, vec![tx(i as u64)]))
-        .collect();
-    (dir, blocks)
 }
 
 #[test]
