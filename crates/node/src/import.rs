@@ -82,22 +82,7 @@ pub(crate) struct Incoming {
 /// Recovers the senders of `block`'s transactions, in parallel; the error
 /// names the first signature that did not recover.
 fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
-    name_bad_signature(number, tally_crypto::recover_senders(txs))
-}
-
-/// Recovers the senders of `block`'s transactions one by one, on this thread.
-fn recover_here(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
-    name_bad_signature(
-        number,
-        txs.iter().map(tally_crypto::recover_sender).collect(),
-    )
-}
-
-fn name_bad_signature(
-    number: u64,
-    recovered: Vec<Result<Address, tally_crypto::CryptoError>>,
-) -> Result<Vec<Address>, ImportError> {
-    recovered
+    tally_crypto::recover_senders(txs)
         .into_iter()
         .enumerate()
         .map(|(index, r)| {
@@ -203,12 +188,12 @@ impl Chain {
             scope.spawn(move || {
                 let mut blocks = blocks.into_iter().peekable();
                 while blocks.peek().is_some() {
-                    // Blocks in groups, each block's senders on one thread:
-                    // the pool wakes once per group, not once per block.
+                    // Blocks in groups: the pool wakes once per group, not
+                    // once per block, and a large block still splits.
                     let group: Vec<Block> = blocks.by_ref().take(RECOVER_AHEAD).collect();
                     let senders: Vec<_> = group
                         .par_iter()
-                        .map(|b| recover_here(b.header.number, &b.transactions))
+                        .map(|b| recover(b.header.number, &b.transactions))
                         .collect();
                     for (block, senders) in group.into_iter().zip(senders) {
                         let senders = Some(senders);
