@@ -93,6 +93,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
         node_key: None,
         network: None,
+        mining: None,
     };
     let runtime = crate::async_runtime()?;
     runtime.block_on(async move {

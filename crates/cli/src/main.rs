@@ -1,12 +1,17 @@
 //! `tally`: the command-line entry point of the Tally node.
 //!
-//! `tally dev` runs a node; the other subcommands are clients that talk to
-//! any node's JSON-RPC (`--rpc URL`), Tally's or another Ethereum node's.
+//! `tally dev`, `tally node` and `tally testnet` run nodes (`tally init`
+//! writes a network's files without starting it); `tally mine` is an
+//! external proof-of-work miner; the other subcommands are clients that
+//! talk to any node's JSON-RPC (`--rpc URL`), Tally's or another Ethereum
+//! node's.
 
 mod bench;
 mod client;
 mod dev;
+mod init;
 mod logging;
+mod mine;
 mod node_cmd;
 mod shutdown;
 mod testnet;
@@ -34,6 +39,10 @@ enum Command {
     Node(node_cmd::NodeArgs),
     /// Start (or stop) N local nodes on loopback, for demos and tests.
     Testnet(testnet::TestnetArgs),
+    /// Write a new network's chain spec and node configs without starting it.
+    Init(init::InitArgs),
+    /// Mine for a proof-of-work node (eth_getWork / eth_submitWork).
+    Mine(mine::MineArgs),
     /// Manage keystore (v3) account keys.
     #[command(subcommand)]
     Key(client::key::KeyCommand),
@@ -63,12 +72,44 @@ fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    /// clap checks clashing argument names only at run time, in debug
+    /// builds: catch them here for every command.
+    #[test]
+    fn commands_are_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn consensus_is_dev_or_pow() {
+        for ok in [
+            &["tally", "init", "--out", "d", "--consensus", "pow"][..],
+            &["tally", "init", "--out", "d"],
+            &["tally", "testnet", "--consensus", "pow", "--nodes", "3"],
+            &["tally", "mine", "--threads", "2"],
+            &["tally", "bench", "mine", "--seconds", "1"],
+        ] {
+            assert!(super::Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+        }
+        assert!(
+            super::Cli::try_parse_from(["tally", "init", "--out", "d", "--consensus", "pos"])
+                .is_err()
+        );
+        assert!(super::Cli::try_parse_from(["tally", "init", "--consensus", "pow"]).is_err());
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev(args) => dev::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Testnet(args) => testnet::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Mine(args) => mine::run(args),
         Command::Key(cmd) => client::key::run(cmd),
         Command::Account(cmd) => client::account::run(cmd),
         Command::Tx(cmd) => client::tx::run(cmd),

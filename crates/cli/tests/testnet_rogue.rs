@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address, U256};
 use common::*;
 use serde_json::{json, Value};
-use tally_consensus::Engine;
 use tally_crypto::node_key::NodeKey;
 use tally_network::{Multiaddr, NetworkConfig, NetworkEvent, NetworkService, PeerId};
 use tally_primitives::{
@@ -63,6 +62,7 @@ fn empty_child(genesis: &Genesis, state_root: B256) -> Header {
         gas_limit: genesis.gas_limit,
         gas_used: 0,
         base_fee: genesis.base_fee,
+        bits: 0,
         extra_data: Default::default(),
         seal: Default::default(),
     }
@@ -71,7 +71,7 @@ fn empty_child(genesis: &Genesis, state_root: B256) -> Header {
 /// `header` signed by `key` as the dev engine seals.
 fn sealed_by(key: NodeKey, header: Header) -> Header {
     let public = B256::from(key.public().to_bytes());
-    let mut engine = tally_consensus::dev::DevEngine::with_authority(0, &public, Some(key))
+    let engine = tally_consensus::dev::DevEngine::with_authority(0, &public, Some(key))
         .expect("engine for the key");
     engine.seal(header).expect("seal with the key")
 }

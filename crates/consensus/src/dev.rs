@@ -10,9 +10,15 @@
 //! every node checks that signature: the rule a multi-node dev network uses
 //! until the BFT and PoW engines take over.
 
-use crate::{verify_parent_link, Effect, Engine, Event, Millis, SealError, Weight};
+use crate::{
+    verify_parent_link, ChainView, Effect, Engine, Event, Millis, SealError, Sealer, Weight,
+};
+use std::sync::{
+    atomic::{AtomicBool, AtomicU64, Ordering},
+    Arc,
+};
 use tally_crypto::node_key::{self, NodeKey, NodePublicKey, NodeSignature};
-use tally_primitives::{Bytes, Header, B256};
+use tally_primitives::{Bytes, Header, SealedHeader, B256};
 
 /// Length of an authority seal: one ed25519 signature.
 pub const AUTHORITY_SEAL_LEN: usize = 64;
@@ -71,27 +77,16 @@ impl DevEngine {
         self.authority.is_none() || self.signer.is_some()
     }
 
-    fn build(&mut self, now: Millis) -> Vec<Effect> {
-        if !self.is_producer() {
-            return Vec::new();
-        }
-        let Some((parent, parent_ts)) = self.head else {
-            return Vec::new();
-        };
-        self.building = true;
-        // Whole seconds, never before the parent (several blocks may share a second).
-        let timestamp = (now / 1000).max(parent_ts);
-        vec![Effect::BuildBlock { parent, timestamp }]
-    }
-}
-
-impl Engine for DevEngine {
-    fn name(&self) -> &'static str {
-        "dev"
-    }
-
-    fn verify_seal(&self, parent: &Header, header: &Header) -> Result<(), SealError> {
+    /// Checks the parent link and the authority's signature.
+    pub fn verify_seal(&self, parent: &Header, header: &Header) -> Result<(), SealError> {
         verify_parent_link(parent, header)?;
+        if header.bits != 0 {
+            return Err(SealError::WrongDifficulty {
+                number: header.number,
+                found: header.bits,
+                expected: 0,
+            });
+        }
         let bad = |reason: String| SealError::BadSeal {
             number: header.number,
             reason,
@@ -116,19 +111,90 @@ impl Engine for DevEngine {
             .map_err(|_| bad("not signed by the chain's authority".into()))
     }
 
-    fn seal(&mut self, mut header: Header) -> Result<Header, SealError> {
-        if self.authority.is_none() {
-            return Ok(header);
+    /// Signs `header` as the authority (unchanged on a chain without one).
+    pub fn seal(&self, header: Header) -> Result<Header, SealError> {
+        seal_with(self.authority.is_some(), self.signer.as_ref(), header)
+    }
+
+    fn build(&mut self, now: Millis) -> Vec<Effect> {
+        if !self.is_producer() {
+            return Vec::new();
         }
-        let Some(signer) = &self.signer else {
-            return Err(SealError::BadSeal {
-                number: header.number,
-                reason: "this node does not hold the authority key".into(),
-            });
+        let Some((parent, parent_ts)) = self.head else {
+            return Vec::new();
         };
-        let signature = signer.sign(header.seal_hash().as_slice());
-        header.seal = Bytes::copy_from_slice(&signature.to_bytes());
-        Ok(header)
+        self.building = true;
+        // Whole seconds, never before the parent (several blocks may share a second).
+        let timestamp = (now / 1000).max(parent_ts);
+        vec![Effect::BuildBlock { parent, timestamp }]
+    }
+}
+
+fn seal_with(
+    signed: bool,
+    signer: Option<&NodeKey>,
+    mut header: Header,
+) -> Result<Header, SealError> {
+    if !signed {
+        return Ok(header);
+    }
+    let Some(signer) = signer else {
+        return Err(SealError::BadSeal {
+            number: header.number,
+            reason: "this node does not hold the authority key".into(),
+        });
+    };
+    let signature = signer.sign(header.seal_hash().as_slice());
+    header.seal = Bytes::copy_from_slice(&signature.to_bytes());
+    Ok(header)
+}
+
+/// Seals at once: no seal on a single-node chain, the authority's
+/// signature otherwise.
+struct DevSealer {
+    signer: Option<NodeKey>,
+}
+
+impl Sealer for DevSealer {
+    fn is_instant(&self) -> bool {
+        true
+    }
+
+    fn seal(
+        &self,
+        header: &Header,
+        _worker: u32,
+        _workers: u32,
+        _stop: &AtomicBool,
+        hashes: &AtomicU64,
+    ) -> Result<Option<Header>, SealError> {
+        hashes.fetch_add(1, Ordering::Relaxed);
+        seal_with(self.signer.is_some(), self.signer.as_ref(), header.clone()).map(Some)
+    }
+}
+
+impl Engine for DevEngine {
+    fn name(&self) -> &'static str {
+        "dev"
+    }
+
+    fn verify_header(
+        &self,
+        _chain: &dyn ChainView,
+        parent: &SealedHeader,
+        header: &Header,
+        _now: Millis,
+    ) -> Result<(), SealError> {
+        self.verify_seal(parent, header)
+    }
+
+    fn sealer(&self) -> Option<Arc<dyn Sealer>> {
+        if !self.is_producer() {
+            return None;
+        }
+        Some(Arc::new(DevSealer {
+            signer: self.signer.clone(),
+        }))
     }
 
     fn weight(&self, parent_weight: Weight, _header: &Header) -> Weight {
@@ -179,6 +245,13 @@ impl Engine for DevEngine {
                 };
                 effects.push(Effect::WakeAt(next));
                 effects
+            }
+            Event::BuildFailed { now, .. } => {
+                self.building = false;
+                if self.block_time == 0 && self.pending > 0 {
+                    return self.build(now);
+                }
+                Vec::new()
             }
             Event::PeerMessage { .. } => Vec::new(),
         }
@@ -263,8 +336,7 @@ mod tests {
         let mut producer = DevEngine::with_authority(0, &authority, Some(key)).unwrap();
         let mut follower = DevEngine::with_authority(0, &authority, None).unwrap();
         let stranger = NodeKey::from_bytes(&[8u8; 32]);
-        let mut impostor =
-            DevEngine::with_authority(0, &authority, Some(stranger.clone())).unwrap();
+        let impostor = DevEngine::with_authority(0, &authority, Some(stranger.clone())).unwrap();
         assert!(producer.is_producer() && !follower.is_producer() && !impostor.is_producer());
 
         head(&mut follower, 0, 1_000);

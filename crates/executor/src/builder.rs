@@ -25,6 +25,9 @@ pub struct BlockEnv {
     pub base_fee: u64,
     /// The PREVRANDAO value; Tally uses the parent block's hash.
     pub prevrandao: B256,
+    /// Credited after the block's transactions (the engine's block reward),
+    /// as part of the block's state changes.
+    pub rewards: Vec<(Address, U256)>,
 }
 
 pub(crate) type Evm<'a, S> =
@@ -148,13 +151,19 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
         })
     }
 
-    pub fn finish(self) -> BlockOutcome {
-        let overlay = self.evm.ctx.journaled_state.database;
-        BlockOutcome {
+    /// Credits the block's rewards and returns what the block produced.
+    pub fn finish(self) -> Result<BlockOutcome, ExecError> {
+        let mut overlay = self.evm.ctx.journaled_state.database;
+        for (address, amount) in &self.env.rewards {
+            overlay
+                .credit(*address, *amount)
+                .map_err(|e| ExecError::Evm(format!("crediting the block reward: {e}")))?;
+        }
+        Ok(BlockOutcome {
             receipts: self.receipts,
             changes: overlay.into_changes(),
             gas_used: self.gas_used,
-        }
+        })
     }
 }
 
@@ -177,5 +186,5 @@ pub fn execute_block<S: StateSource + ?Sized>(
     for (tx, sender) in txs.iter().zip(senders) {
         builder.execute(tx, *sender)?;
     }
-    Ok(builder.finish())
+    builder.finish()
 }

@@ -67,6 +67,30 @@ impl<'a, S: StateSource + ?Sized> Overlay<'a, S> {
         Ok(a)
     }
 
+    /// Adds `amount` to `address`'s balance outside any transaction (block
+    /// rewards), creating the account if needed.
+    pub(crate) fn credit(
+        &mut self,
+        address: Address,
+        amount: U256,
+    ) -> Result<(), StateSourceError> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        let mut account = self.read_account(address)?.unwrap_or(Account {
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: EMPTY_CODE_HASH,
+        });
+        account.balance = account.balance.checked_add(amount).ok_or_else(|| {
+            StateSourceError(format!(
+                "balance of {address} overflows with reward {amount}"
+            ))
+        })?;
+        self.accounts.insert(address, Some(account));
+        Ok(())
+    }
+
     pub(crate) fn into_changes(self) -> StateChanges {
         StateChanges {
             accounts: self.accounts,

@@ -53,6 +53,7 @@ fn setup() -> (SecretKey, Address, MemState, BlockEnv) {
         gas_limit: 30_000_000,
         base_fee: GWEI as u64,
         prevrandao: B256::ZERO,
+        rewards: Vec::new(),
     };
     (key, sender, state, env)
 }
@@ -111,7 +112,7 @@ fn invalid_transactions_are_rejected_without_touching_the_block() {
     builder
         .execute(&transfer(&key, 0, Address::ZERO, 1), sender)
         .unwrap();
-    let out = builder.finish();
+    let out = builder.finish().unwrap();
     assert_eq!(out.receipts.len(), 1);
 }
 
@@ -162,7 +163,7 @@ fn deploy_store_call_and_revert() {
     assert!(ok.receipt.success);
     let reverted = builder.execute(&store(2, U256::ZERO), sender).unwrap();
     assert!(!reverted.receipt.success, "zero word must revert");
-    let block = builder.finish();
+    let block = builder.finish().unwrap();
     assert_eq!(
         block.changes.storage[&contract].slots[&U256::ZERO],
         U256::from(77)
@@ -195,4 +196,22 @@ fn a_call_the_sender_cannot_pay_for_uses_geths_wording() {
             .contains("insufficient funds for gas * price + value"),
         "{err}"
     );
+}
+
+#[test]
+fn block_rewards_are_credited_after_the_transactions() {
+    let (key, sender, state, mut env) = setup();
+    let reward = U256::from(50u64) * U256::from(10u64).pow(U256::from(18u64));
+    env.rewards = vec![(COINBASE, reward)];
+    let out = execute_block(
+        &state,
+        env,
+        &[transfer(&key, 0, Address::ZERO, 1)],
+        &[sender],
+    )
+    .unwrap();
+    let coinbase = out.changes.accounts[&COINBASE].expect("coinbase exists");
+    // The reward plus the transfer's priority fee, nothing more.
+    assert!(coinbase.balance > reward, "{}", coinbase.balance);
+    assert!(coinbase.balance < reward + U256::from(10u64).pow(U256::from(15u64)));
 }

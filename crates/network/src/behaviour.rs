@@ -54,10 +54,10 @@ fn build_behaviour(key: &Keypair, config: &NetworkConfig) -> Result<Behaviour, N
     )
     .map_err(|e| NetworkError::Build(format!("gossipsub: {e}")))?;
 
-    let identify = identify::Behaviour::new(identify::Config::new(
-        config.identify_version(),
-        key.public(),
-    ));
+    let identify = identify::Behaviour::new(
+        identify::Config::new(config.identify_version(), key.public())
+            .with_agent_version(config.agent_version.clone()),
+    );
 
     let max = u64::try_from(config.max_message_size).unwrap_or(u64::MAX);
     let codec = cbor::codec::Codec::default()

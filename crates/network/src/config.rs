@@ -53,6 +53,9 @@ pub struct NetworkConfig {
     /// How often discovery runs (Kademlia bootstrap, mDNS query, expiry of
     /// stalled dials) while the node has room for more peers. Short in tests.
     pub discovery_interval: Duration,
+    /// The client name peers see through identify (`admin_peers` shows it
+    /// as the peer's name), e.g. the node's `web3_clientVersion`.
+    pub agent_version: String,
 }
 
 impl NetworkConfig {
@@ -76,6 +79,7 @@ impl NetworkConfig {
             kademlia: true,
             mdns: false,
             discovery_interval: Duration::from_secs(30),
+            agent_version: format!("tally/v{}", env!("CARGO_PKG_VERSION")),
         }
     }
 

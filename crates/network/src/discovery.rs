@@ -12,9 +12,9 @@
 //!
 //! Peers found by mDNS, or newly added to the routing table, are dialled by
 //! us, but only while the node has room, and only peers the gate would accept:
-//! not ourselves, not connected, not banned, and on consortium chains only
-//! members. Our own dials in flight are capped and expire, so a burst of
-//! discoveries cannot grow memory or sockets without bound.
+//! not ourselves, not connected, not banned or blocked, and on consortium
+//! chains only members. Our own dials in flight are capped and expire, so a
+//! burst of discoveries cannot grow memory or sockets without bound.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -213,6 +213,7 @@ impl Discovery {
             || self.dialing.len() >= MAX_DISCOVERY_DIALS
             || connected.len().saturating_add(self.dialing.len()) >= self.max_peers
             || swarm.behaviour().gate.is_banned(&peer)
+            || swarm.behaviour().gate.is_blocked(&peer)
         {
             return;
         }

@@ -34,6 +34,10 @@ pub enum NetworkError {
     /// Dialling an address failed at once (bad address, banned or refused peer).
     #[error("could not dial {addr}: {reason}")]
     Dial { addr: Multiaddr, reason: String },
+    /// Text given as a peer id or peer address does not parse (the message
+    /// names the input and the expected form).
+    #[error("{0}")]
+    InvalidPeer(String),
     /// `respond` was called with an id that is unknown, already answered or expired.
     #[error("no open inbound request with id {0}; it was already answered, or the peer gave up")]
     UnknownRequest(u64),

@@ -1,6 +1,7 @@
 //! Connection gate: a libp2p behaviour that decides, as soon as the remote's
 //! key is known (after the noise handshake, before any protocol runs), whether
-//! a connection may stay: consortium allowlist, bans, and the peer limit.
+//! a connection may stay: consortium allowlist, the operator's blocks, bans,
+//! and the peer limit.
 //!
 //! It is the first field of the composed behaviour, so when it denies a
 //! connection no other behaviour has seen it. `libp2p::allow_block_list` does
@@ -51,6 +52,9 @@ impl std::error::Error for Denied {}
 pub struct Gate {
     allowlist: Option<HashSet<PeerId>>,
     bans: HashMap<PeerId, Instant>,
+    /// Blocked by the operator: refused until unblocked, unlike a ban, which
+    /// expires. Kept apart so unblocking never lifts a misbehaviour ban.
+    blocked: HashSet<PeerId>,
     max_peers: usize,
     connected: HashSet<PeerId>,
     events: VecDeque<GateEvent>,
@@ -63,6 +67,7 @@ impl Gate {
         Self {
             allowlist,
             bans: HashMap::new(),
+            blocked: HashSet::new(),
             max_peers,
             connected: HashSet::new(),
             events: VecDeque::new(),
@@ -87,6 +92,27 @@ impl Gate {
             .is_some_and(|until| Instant::now() < *until)
     }
 
+    /// Blocks `peer` until [`Gate::unblock`] and closes its connections.
+    pub fn block(&mut self, peer: PeerId) {
+        self.blocked.insert(peer);
+        self.close.push_back(peer);
+        self.wake();
+    }
+
+    /// Lifts a block; whether `peer` was blocked.
+    pub fn unblock(&mut self, peer: &PeerId) -> bool {
+        self.blocked.remove(peer)
+    }
+
+    pub fn is_blocked(&self, peer: &PeerId) -> bool {
+        self.blocked.contains(peer)
+    }
+
+    /// Blocked peers, in no particular order.
+    pub fn blocked(&self) -> impl Iterator<Item = &PeerId> {
+        self.blocked.iter()
+    }
+
     fn wake(&mut self) {
         if let Some(waker) = self.waker.take() {
             waker.wake();
@@ -100,6 +126,8 @@ impl Gate {
             .is_some_and(|allowed| !allowed.contains(&peer))
         {
             Some(RefuseReason::NotAllowed)
+        } else if self.is_blocked(&peer) {
+            Some(RefuseReason::Blocked)
         } else if self.is_banned(&peer) {
             Some(RefuseReason::Banned)
         } else if !self.connected.contains(&peer) && self.connected.len() >= self.max_peers {

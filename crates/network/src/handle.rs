@@ -8,7 +8,9 @@ use std::sync::{
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{GossipKind, Misbehaviour, NetworkError, RequestId, SyncRequest, SyncResponse};
+use crate::{
+    GossipKind, Misbehaviour, NetworkError, PeerInfo, RequestId, SyncRequest, SyncResponse,
+};
 
 /// Counters shared between the task and its handles.
 #[derive(Debug, Default)]
@@ -49,6 +51,28 @@ pub(crate) enum Command {
     },
     ListenAddrs {
         reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    PeerInfos {
+        reply: oneshot::Sender<Vec<PeerInfo>>,
+    },
+    AddPeer {
+        addr: Multiaddr,
+        reply: oneshot::Sender<Result<(), NetworkError>>,
+    },
+    RemovePeer {
+        peer: PeerId,
+        reply: oneshot::Sender<bool>,
+    },
+    Block {
+        peer: PeerId,
+        reply: oneshot::Sender<()>,
+    },
+    Unblock {
+        peer: PeerId,
+        reply: oneshot::Sender<bool>,
+    },
+    Blocked {
+        reply: oneshot::Sender<Vec<PeerId>>,
     },
     Shutdown {
         done: oneshot::Sender<()>,
@@ -163,6 +187,41 @@ impl NetworkHandle {
     /// Currently connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         self.ask(|reply| Command::Peers { reply }).await
+    }
+
+    /// Connected peers with their addresses, direction and what identify
+    /// told about them, ordered by peer id.
+    pub async fn peer_infos(&self) -> Result<Vec<PeerInfo>, NetworkError> {
+        self.ask(|reply| Command::PeerInfos { reply }).await
+    }
+
+    /// Dials `addr` and keeps its peer (named by a `/p2p/<id>` suffix) as a
+    /// static peer, redialled while not connected. See
+    /// [`Network::add_peer`](crate::Network::add_peer).
+    pub async fn add_peer(&self, addr: Multiaddr) -> Result<(), NetworkError> {
+        self.ask(|reply| Command::AddPeer { addr, reply }).await?
+    }
+
+    /// Disconnects `peer` and forgets it as a static peer; whether it was
+    /// connected or static.
+    pub async fn remove_peer(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        self.ask(|reply| Command::RemovePeer { peer, reply }).await
+    }
+
+    /// Disconnects `peer` and refuses it until [`NetworkHandle::unblock_peer`].
+    pub async fn block_peer(&self, peer: PeerId) -> Result<(), NetworkError> {
+        self.ask(|reply| Command::Block { peer, reply }).await
+    }
+
+    /// Lifts a block and dials the peer where it last listened; whether it
+    /// was blocked.
+    pub async fn unblock_peer(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        self.ask(|reply| Command::Unblock { peer, reply }).await
+    }
+
+    /// Blocked peers, ordered by peer id.
+    pub async fn blocked_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
+        self.ask(|reply| Command::Blocked { reply }).await
     }
 
     /// Addresses this node listens on (with the real port when `tcp/0` was asked).

@@ -39,6 +39,16 @@
 //! node reports with [`NetworkHandle::report_peer`] accumulate penalties and
 //! are disconnected and banned at a threshold.
 //!
+//! # Operator controls
+//!
+//! Like geth's `admin_` namespace, [`Network`] lists peers with how they are
+//! connected ([`PeerInfo`]), adds peers by address (kept as static peers and
+//! redialled), removes them, and *blocks* them: a blocked peer is cut and
+//! refused by the gate in both directions until unblocked, which is how an
+//! operator partitions a running network by hand. The simulator honours
+//! the same calls. [`PeerControl`] carries these controls for holders that
+//! cannot be generic over the network.
+//!
 //! # Discovery
 //!
 //! Nodes find each other through a Kademlia DHT seeded by the bootnodes
@@ -51,10 +61,12 @@
 mod api;
 mod behaviour;
 mod config;
+mod control;
 mod discovery;
 mod error;
 mod gate;
 mod handle;
+mod peers;
 mod service;
 pub mod sim;
 mod types;
@@ -64,11 +76,13 @@ pub use config::{
     keypair_from_ed25519_secret, peer_id_from_ed25519_public, peer_id_from_ed25519_secret,
     NetworkConfig, DEFAULT_MAX_GOSSIP_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
 };
+pub use control::{parse_peer_addr, parse_peer_id, PeerControl};
 pub use error::NetworkError;
 pub use handle::NetworkHandle;
 pub use service::NetworkService;
 pub use types::{
-    GossipKind, Misbehaviour, NetworkEvent, RefuseReason, RequestId, SyncRequest, SyncResponse,
+    Direction, GossipKind, Misbehaviour, NetworkEvent, PeerInfo, RefuseReason, RequestId,
+    SyncRequest, SyncResponse,
 };
 
 /// Re-exported so callers can name addresses, peer ids and keys without

@@ -24,6 +24,7 @@ use crate::{
     discovery::Discovery,
     gate::GateEvent,
     handle::{Command, Stats},
+    peers::PeerBook,
     GossipKind, NetworkConfig, NetworkError, NetworkEvent, NetworkHandle, RefuseReason, RequestId,
     SyncResponse,
 };
@@ -90,6 +91,7 @@ impl NetworkService {
             outbound: HashMap::new(),
             next_request_id: 0,
             discovery,
+            book: PeerBook::default(),
         };
         task.wait_for_listener().await?;
         task.discovery.start(&mut task.swarm);
@@ -120,6 +122,7 @@ struct Task {
         HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<SyncResponse, NetworkError>>)>,
     next_request_id: u64,
     discovery: Discovery,
+    book: PeerBook,
 }
 
 impl Task {
@@ -203,6 +206,7 @@ impl Task {
                         debug!("no peers; redialling bootnodes");
                         self.dial_bootnodes();
                     }
+                    self.book.redial_statics(&mut self.swarm);
                 }
             }
         };
@@ -238,20 +242,30 @@ impl Task {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => info!(%address, "listening"),
             SwarmEvent::ConnectionEstablished {
-                peer_id, endpoint, ..
-            } if self.connected.insert(peer_id) => {
-                debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
-                let first = self.connected.len() == 1;
-                self.discovery.on_connected(&mut self.swarm, peer_id, first);
-                self.emit(NetworkEvent::PeerConnected(peer_id));
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                self.book.on_established(peer_id, connection_id, &endpoint);
+                if self.connected.insert(peer_id) {
+                    debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                    let first = self.connected.len() == 1;
+                    self.discovery.on_connected(&mut self.swarm, peer_id, first);
+                    self.emit(NetworkEvent::PeerConnected(peer_id));
+                }
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
                 ..
-            } if self.connected.remove(&peer_id) => {
-                debug!(peer = %peer_id, "peer disconnected");
-                self.emit(NetworkEvent::PeerDisconnected(peer_id));
+            } => {
+                self.book.on_closed(peer_id, connection_id);
+                if num_established == 0 && self.connected.remove(&peer_id) {
+                    debug!(peer = %peer_id, "peer disconnected");
+                    self.emit(NetworkEvent::PeerDisconnected(peer_id));
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 debug!(peer = ?peer_id, %error, "outgoing connection failed");
@@ -289,6 +303,7 @@ impl Task {
     /// A peer on our chain tells discovery where it listens.
     fn on_identify(&mut self, peer: PeerId, info: identify::Info) {
         if self.check_chain(peer, &info.protocol_version) {
+            self.book.on_identify(peer, &info);
             self.discovery.on_identify(&mut self.swarm, peer, info);
         }
     }
@@ -447,6 +462,28 @@ impl Task {
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
+            Command::PeerInfos { reply } => {
+                let _ = reply.send(self.book.infos());
+            }
+            Command::AddPeer { addr, reply } => {
+                let _ = reply.send(self.book.add(&mut self.swarm, addr));
+            }
+            Command::RemovePeer { peer, reply } => {
+                let _ = reply.send(self.book.remove(&mut self.swarm, peer));
+            }
+            Command::Block { peer, reply } => {
+                self.book.block(&mut self.swarm, peer);
+                let _ = reply.send(());
+            }
+            Command::Unblock { peer, reply } => {
+                let _ = reply.send(self.book.unblock(&mut self.swarm, peer));
+            }
+            Command::Blocked { reply } => {
+                let mut blocked: Vec<PeerId> =
+                    self.swarm.behaviour().gate.blocked().copied().collect();
+                blocked.sort();
+                let _ = reply.send(blocked);
+            }
             Command::Shutdown { .. } => {} // handled in `run`
         }
     }
@@ -475,7 +512,7 @@ impl Task {
 
 /// libp2p errors keep the useful part (e.g. why the gate denied a dial) in
 /// their `source`, which `Display` leaves out.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -9,10 +9,20 @@
 //! # Model
 //!
 //! - Every pair of members is *linked* unless a [`partition`](SimNetwork::partition)
-//!   puts them in different groups or one of them banned the other through
-//!   [`report_peer`](Network::report_peer). Links appear and vanish with
+//!   puts them in different groups, one of them banned the other through
+//!   [`report_peer`](Network::report_peer) or blocked it through
+//!   [`block_peer`](Network::block_peer), or one of them cut the link with
+//!   [`remove_peer`](Network::remove_peer). Links appear and vanish with
 //!   `PeerConnected` / `PeerDisconnected` events on both sides, as the real
 //!   service reports connections.
+//! - The operator's controls act per node, the partition on the whole hub:
+//!   [`heal`](SimNetwork::heal) ends the partition but lifts no node's
+//!   blocks, and [`unblock_peer`](Network::unblock_peer) does not cross a
+//!   partition. The simulator has no discovery, so a link cut by
+//!   `remove_peer` stays down until either side
+//!   [`add_peer`](Network::add_peer)s the other (by `/p2p/<peer id>`; the
+//!   simulator has no other addresses), unblocks it, or restarts. On the
+//!   real network a removed peer may come back by itself.
 //! - Gossip goes to every linked peer directly (the hub is a full mesh, so
 //!   there is no multi-hop relaying); each copy gets its own delay and its own
 //!   chance of being dropped, which also reorders messages.
@@ -40,13 +50,13 @@ use std::{
     time::Duration,
 };
 
-use libp2p::PeerId;
+use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    GossipKind, Misbehaviour, Network, NetworkError, NetworkEvent, RefuseReason, RequestId,
-    SyncRequest, SyncResponse,
+    peers::peer_of, Direction, GossipKind, Misbehaviour, Network, NetworkError, NetworkEvent,
+    PeerInfo, RefuseReason, RequestId, SyncRequest, SyncResponse,
 };
 
 /// Penalty total at which a reporter cuts the reported peer, as the real
@@ -164,6 +174,14 @@ struct Hub {
     groups: Option<BTreeMap<PeerId, usize>>,
     /// `(reporter, reported)` pairs whose score reached the threshold.
     bans: BTreeSet<(PeerId, PeerId)>,
+    /// `(blocker, blocked)` pairs, until the blocker unblocks.
+    blocks: BTreeSet<(PeerId, PeerId)>,
+    /// Links cut by `remove_peer`, stored as `(smaller, larger)`.
+    removed: BTreeSet<(PeerId, PeerId)>,
+    /// `(adder, added)` pairs from `add_peer`.
+    statics: BTreeSet<(PeerId, PeerId)>,
+    /// Which side of each current link opened it.
+    dialers: BTreeMap<(PeerId, PeerId), PeerId>,
     scores: BTreeMap<(PeerId, PeerId), u32>,
     pending: BTreeMap<u64, Pending>,
     stats: SimStats,
@@ -242,6 +260,9 @@ impl Hub {
             && group(&a) == group(&b)
             && !self.bans.contains(&(a, b))
             && !self.bans.contains(&(b, a))
+            && !self.blocks.contains(&(a, b))
+            && !self.blocks.contains(&(b, a))
+            && !self.removed.contains(&ordered(a, b))
     }
 
     /// Sends a non-gossip event; a full channel loses it (counted), a closed
@@ -303,7 +324,8 @@ impl Hub {
         }
     }
 
-    /// Brings the links in line with membership, partition and bans, and
+    /// Brings the links in line with membership, partition, bans, blocks and
+    /// removals, and
     /// tells both sides of every change. Visits pairs in order for determinism.
     fn relink(&mut self) {
         let peers: Vec<PeerId> = self.members.keys().copied().collect();
@@ -319,11 +341,20 @@ impl Hub {
         let added: Vec<_> = wanted.difference(&self.links).copied().collect();
         self.links = wanted;
         for (a, b) in cut {
+            self.dialers.remove(&(a, b));
             self.fail_requests_between(a, b);
             self.emit(a, NetworkEvent::PeerDisconnected(b));
             self.emit(b, NetworkEvent::PeerDisconnected(a));
         }
         for (a, b) in added {
+            // The later joiner dialled, as a starting node dials its bootnodes.
+            let incarnation = |p: &PeerId| self.members.get(p).map(|m| m.incarnation);
+            let dialer = if incarnation(&a) >= incarnation(&b) {
+                a
+            } else {
+                b
+            };
+            self.dialers.insert((a, b), dialer);
             self.emit(a, NetworkEvent::PeerConnected(b));
             self.emit(b, NetworkEvent::PeerConnected(a));
         }
@@ -381,6 +412,10 @@ impl SimNetwork {
             links: BTreeSet::new(),
             groups: None,
             bans: BTreeSet::new(),
+            blocks: BTreeSet::new(),
+            removed: BTreeSet::new(),
+            statics: BTreeSet::new(),
+            dialers: BTreeMap::new(),
             scores: BTreeMap::new(),
             pending: BTreeMap::new(),
             stats: SimStats::default(),
@@ -420,9 +455,9 @@ impl SimNetwork {
 
     /// Removes a node, as a crash: its links drop (`PeerDisconnected` to the
     /// others), its requests fail, messages in flight to it are lost and its
-    /// handle fails with [`NetworkError::ServiceStopped`]. Its bans and
-    /// scores are forgotten, as a restarted node forgets them. Unknown peers
-    /// are ignored.
+    /// handle fails with [`NetworkError::ServiceStopped`]. Its bans, scores,
+    /// blocks, static peers and removed links are forgotten, as a restarted
+    /// node forgets them. Unknown peers are ignored.
     pub fn leave(&self, peer: &PeerId) {
         Self::remove(&mut lock(&self.hub), peer);
     }
@@ -432,6 +467,9 @@ impl SimNetwork {
             return;
         }
         hub.bans.retain(|(reporter, _)| reporter != peer);
+        hub.blocks.retain(|(blocker, _)| blocker != peer);
+        hub.statics.retain(|(adder, _)| adder != peer);
+        hub.removed.retain(|(a, b)| a != peer && b != peer);
         hub.scores.retain(|(reporter, _), _| reporter != peer);
         hub.relink();
     }
@@ -452,7 +490,8 @@ impl SimNetwork {
         hub.relink();
     }
 
-    /// Ends the partition: every pair not banned is linked again (`PeerConnected`).
+    /// Ends the partition: every pair not banned, blocked or removed is linked
+    /// again (`PeerConnected`).
     pub fn heal(&self) {
         let mut hub = lock(&self.hub);
         hub.groups = None;
@@ -630,6 +669,116 @@ impl SimHandle {
         }
         Ok(())
     }
+
+    fn peer_infos_now(&self) -> Result<Vec<PeerInfo>, NetworkError> {
+        let hub = self.hub()?;
+        let me = self.peer;
+        Ok(hub
+            .linked_peers(me)
+            .into_iter()
+            .map(|peer| {
+                let outbound = hub.dialers.get(&ordered(me, peer)) == Some(&me);
+                PeerInfo {
+                    peer_id: peer,
+                    direction: if outbound {
+                        Direction::Outbound
+                    } else {
+                        Direction::Inbound
+                    },
+                    // The hub has no sockets: a peer's only address is its id.
+                    remote_addr: Multiaddr::empty().with(Protocol::P2p(peer)),
+                    local_addr: None,
+                    agent_version: None,
+                    protocol_version: None,
+                    listen_addrs: Vec::new(),
+                    is_static: hub.statics.contains(&(me, peer)),
+                }
+            })
+            .collect())
+    }
+
+    /// As the real service: refused at once when the address names no peer
+    /// (the hub has no other addresses), names this node, or names a peer
+    /// this node refuses; otherwise the peer is static and the link is up
+    /// unless the other side, a partition or absence keeps it down.
+    fn add_peer_now(&self, addr: Multiaddr) -> Result<(), NetworkError> {
+        let mut hub = self.hub()?;
+        let me = self.peer;
+        let refused = |reason: String| NetworkError::Dial {
+            addr: addr.clone(),
+            reason,
+        };
+        let Some(peer) = peer_of(&addr) else {
+            return Err(refused(
+                "the simulated network dials by peer id only; end the address with /p2p/<peer id>"
+                    .into(),
+            ));
+        };
+        if peer == me {
+            return Err(refused("that is this node's own peer id".into()));
+        }
+        let reason = if hub.blocks.contains(&(me, peer)) {
+            Some(RefuseReason::Blocked)
+        } else if hub.bans.contains(&(me, peer)) {
+            Some(RefuseReason::Banned)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(refused(format!("peer {peer} refused: {reason}")));
+        }
+        hub.statics.insert((me, peer));
+        let pair = ordered(me, peer);
+        let was_linked = hub.links.contains(&pair);
+        hub.removed.remove(&pair);
+        hub.relink();
+        if !was_linked && hub.links.contains(&pair) {
+            hub.dialers.insert(pair, me);
+        }
+        Ok(())
+    }
+
+    fn remove_peer_now(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        let mut hub = self.hub()?;
+        let me = self.peer;
+        let was_static = hub.statics.remove(&(me, peer));
+        let was_linked = hub.linked(me, peer);
+        if was_linked {
+            hub.removed.insert(ordered(me, peer));
+            hub.relink();
+        }
+        Ok(was_static || was_linked)
+    }
+
+    fn block_peer_now(&self, peer: PeerId) -> Result<(), NetworkError> {
+        let mut hub = self.hub()?;
+        if hub.blocks.insert((self.peer, peer)) {
+            hub.relink();
+        }
+        Ok(())
+    }
+
+    /// The real service dials an unblocked peer, so a link this node had
+    /// removed comes back too.
+    fn unblock_peer_now(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        let mut hub = self.hub()?;
+        let was_blocked = hub.blocks.remove(&(self.peer, peer));
+        if was_blocked {
+            hub.removed.remove(&ordered(self.peer, peer));
+            hub.relink();
+        }
+        Ok(was_blocked)
+    }
+
+    fn blocked_peers_now(&self) -> Result<Vec<PeerId>, NetworkError> {
+        let hub = self.hub()?;
+        Ok(hub
+            .blocks
+            .iter()
+            .filter(|(blocker, _)| *blocker == self.peer)
+            .map(|(_, blocked)| *blocked)
+            .collect())
+    }
 }
 
 impl Network for SimHandle {
@@ -677,5 +826,35 @@ impl Network for SimHandle {
     async fn peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         let hub = self.hub()?;
         Ok(hub.linked_peers(self.peer))
+    }
+
+    async fn peer_infos(&self) -> Result<Vec<PeerInfo>, NetworkError> {
+        self.peer_infos_now()
+    }
+
+    async fn add_peer(&self, addr: Multiaddr) -> Result<(), NetworkError> {
+        self.add_peer_now(addr)
+    }
+
+    async fn remove_peer(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        self.remove_peer_now(peer)
+    }
+
+    async fn block_peer(&self, peer: PeerId) -> Result<(), NetworkError> {
+        self.block_peer_now(peer)
+    }
+
+    async fn unblock_peer(&self, peer: PeerId) -> Result<bool, NetworkError> {
+        self.unblock_peer_now(peer)
+    }
+
+    async fn blocked_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
+        self.blocked_peers_now()
+    }
+
+    async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetworkError> {
+        // Fails like every other call once the node has left.
+        drop(self.hub()?);
+        Ok(Vec::new())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use libp2p::PeerId;
+use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 
 /// Which gossip topic a message travels on.
@@ -121,6 +121,8 @@ pub enum RefuseReason {
     NotAllowed,
     /// The peer is banned for misbehaviour.
     Banned,
+    /// The operator blocked the peer ([`Network::block_peer`](crate::Network::block_peer)).
+    Blocked,
     /// We are at `max_peers`.
     TooManyPeers,
     /// The peer announced another chain (identify protocol version).
@@ -134,6 +136,7 @@ impl fmt::Display for RefuseReason {
         match self {
             RefuseReason::NotAllowed => f.write_str("not a member of this chain"),
             RefuseReason::Banned => f.write_str("banned for misbehaviour"),
+            RefuseReason::Blocked => f.write_str("blocked by the operator"),
             RefuseReason::TooManyPeers => f.write_str("peer limit reached"),
             RefuseReason::WrongChain { theirs, ours } => {
                 write!(f, "on another chain ({theirs}, expected {ours})")
@@ -143,6 +146,39 @@ impl fmt::Display for RefuseReason {
             }
         }
     }
+}
+
+/// Which side opened a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The peer dialled us.
+    Inbound,
+    /// We dialled the peer.
+    Outbound,
+}
+
+/// A connected peer, for the operator (`admin_peers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub peer_id: PeerId,
+    /// Direction of the peer's oldest open connection.
+    pub direction: Direction,
+    /// The peer's address on that connection. For an inbound connection
+    /// this is usually an ephemeral port, not where the peer listens.
+    pub remote_addr: Multiaddr,
+    /// Our address on that connection; known only for inbound connections
+    /// (libp2p does not report the local port of a dial).
+    pub local_addr: Option<Multiaddr>,
+    /// The client the peer announced through identify (e.g. `tally/v0.1.0`),
+    /// once identify has run.
+    pub agent_version: Option<String>,
+    /// The protocol version the peer announced: `tally/1/<chain id>/<genesis>`.
+    pub protocol_version: Option<String>,
+    /// Where the peer says it listens (identify), at most a few addresses.
+    pub listen_addrs: Vec<Multiaddr>,
+    /// Added with [`Network::add_peer`](crate::Network::add_peer): redialled
+    /// whenever it is not connected.
+    pub is_static: bool,
 }
 
 /// What the network tells the node.

@@ -10,8 +10,8 @@ use tally_primitives::{
     Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
 };
 use tally_rpc::{
-    Backend, BackendError, CallOutcome, CallRequest, CallStatus, NewBlock, PendingTransaction,
-    SyncProgress,
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
+    PendingTransaction, SyncProgress, Work,
 };
 use tally_state::StateError;
 use tokio::sync::broadcast;
@@ -64,7 +64,7 @@ impl Backend for NodeBackend {
     }
 
     fn safe_number(&self) -> u64 {
-        *self.chain.finalized.read()
+        *self.chain.safe.read()
     }
 
     fn finalized_number(&self) -> u64 {
@@ -202,6 +202,7 @@ impl Backend for NodeBackend {
             gas_limit: header.gas_limit,
             base_fee: header.base_fee,
             prevrandao: header.parent_hash,
+            rewards: Vec::new(),
         };
         let req = tally_executor::CallRequest {
             from: request.from,
@@ -340,6 +341,21 @@ impl Backend for NodeBackend {
                 pool.queued_count() as f64,
             ),
             ("peers", "Connected peers.", 0.0),
+            (
+                "safe_block",
+                "Number of the highest safe block.",
+                *self.chain.safe.read() as f64,
+            ),
+            (
+                "miner_hashrate",
+                "Hashes per second of the built-in miner.",
+                self.chain.mining.hashrate(),
+            ),
+            (
+                "difficulty_bits",
+                "Compact target (bits) of the head block.",
+                f64::from(self.chain.head.read().bits),
+            ),
         ]);
         text.push_str(&format!(
             "# HELP tally_sender_recovery_seconds_total Time recovering transaction senders.\n\
@@ -354,5 +370,60 @@ impl Backend for NodeBackend {
         let mut snapshot = self.chain.metrics.snapshot();
         snapshot.sender_recovery_ms = self.chain.pool.recovery_time().as_secs_f64() * 1e3;
         serde_json::to_value(snapshot).unwrap_or_default()
+    }
+
+    fn mining_info(&self) -> Option<MiningInfo> {
+        let mining = &self.chain.mining;
+        if !mining.enabled {
+            return None;
+        }
+        let work = mining.work.lock().clone();
+        let head = self.chain.head.read().clone();
+        Some(MiningInfo {
+            mining: mining.active.load(Ordering::Relaxed),
+            threads: mining.threads,
+            coinbase: mining.coinbase,
+            hashrate: mining.hashrate() as u64,
+            external_hashrate: mining.external_hashrate(),
+            bits: work.as_ref().map_or(head.bits, |w| w.bits),
+            block_number: work.as_ref().map_or(head.number + 1, |w| w.number),
+        })
+    }
+
+    fn get_work(&self) -> Option<Work> {
+        let work = self.chain.mining.work.lock().clone()?;
+        Some(Work {
+            pow_hash: work.seal_hash,
+            target: work.target,
+            number: work.number,
+        })
+    }
+
+    fn submit_work(&self, nonce: u64, pow_hash: B256) -> Result<bool, BackendError> {
+        if !self.chain.mining.enabled {
+            return Err(BackendError::not_mining());
+        }
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.chain_tx
+            .send(ChainMsg::SubmitWork {
+                seal_hash: pow_hash,
+                nonce,
+                reply,
+            })
+            .map_err(|_| BackendError::Internal("the chain thread has stopped".into()))?;
+        // The chain thread answers at once (it checks one hash); a block
+        // import in progress delays it by that import at most.
+        answer
+            .recv()
+            .map_err(|_| BackendError::Internal("the chain thread has stopped".into()))?
+            .map_err(BackendError::Internal)
+    }
+
+    fn submit_hashrate(&self, rate: U256, id: B256) -> bool {
+        if !self.chain.mining.enabled {
+            return false;
+        }
+        self.chain.mining.submit_hashrate(id, rate);
+        true
     }
 }

@@ -1,26 +1,23 @@
-//! Building, importing and committing blocks. Only the chain thread calls
-//! these, so blocks are committed one at a time and in order.
+//! [`Chain`]: the handles every part of the node shares (database, pool,
+//! head and finality, subscribers, metrics), pool admission, and the
+//! bookkeeping after blocks are committed or a reorg replaced some.
+//!
+//! Only the chain thread writes blocks ([`crate::driver`]); it builds them
+//! with [`crate::producer`], verifies others' with [`crate::import`] and
+//! moves between branches with [`crate::reorg`].
 
-use crate::{
-    adapters::{ExecState, PoolState},
-    metrics::{add, Metrics},
-    node::NodeError,
-};
+use crate::{adapters::PoolState, error::NodeError, metrics::Metrics, mining::MiningShared};
+use alloy_eips::eip2718::Encodable2718;
 use parking_lot::RwLock;
 use std::{
+    collections::HashSet,
     sync::{atomic::Ordering, Arc},
-    time::Instant,
 };
-use tally_consensus::Engine;
-use tally_executor::{BlockBuilder, BlockEnv, ExecError};
-use tally_primitives::{
-    block::{receipts_root, transactions_root},
-    receipt::logs_bloom,
-    Address, Bytes, ChainSpec, Header, SealedBlock, SealedHeader, B256,
-};
+use tally_executor::BlockEnv;
+use tally_primitives::{Address, ChainSpec, SealedBlock, SealedHeader, B256, U256};
 use tally_rpc::NewBlock;
 use tally_state::{ChainDb, StateSnapshot};
-use tally_txpool::{PoolError, TxPool};
+use tally_txpool::{PoolError, PooledTx, TxPool};
 use tokio::sync::broadcast;
 
 /// The parts of the node the block pipeline works on.
@@ -32,6 +29,9 @@ pub(crate) struct Chain {
     pub beneficiary: Address,
     /// The canonical head, for readers that must not wait on the database.
     pub head: Arc<RwLock<SealedHeader>>,
+    /// The highest block the engine says is unlikely to be unwound.
+    pub safe: Arc<RwLock<u64>>,
+    /// The highest final block: the node never unwinds it.
     pub finalized: Arc<RwLock<u64>>,
     pub new_blocks: broadcast::Sender<Arc<NewBlock>>,
     pub metrics: Arc<Metrics>,
@@ -43,6 +43,8 @@ pub(crate) struct Chain {
     pub produced: broadcast::Sender<Arc<SealedBlock>>,
     /// What the network tasks share with RPC.
     pub net: Arc<crate::net::NetShared>,
+    /// The miner's state and the work offered to external miners.
+    pub mining: Arc<MiningShared>,
 }
 
 impl Chain {
@@ -84,121 +86,24 @@ impl Chain {
         }
     }
 
-    pub fn block_env(&self, parent: &SealedHeader, timestamp: u64) -> BlockEnv {
+    /// The EVM's view of block `parent.number + 1`.
+    pub fn block_env(
+        &self,
+        parent: &SealedHeader,
+        timestamp: u64,
+        beneficiary: Address,
+        rewards: Vec<(Address, U256)>,
+    ) -> BlockEnv {
         BlockEnv {
             chain_id: self.spec.chain_id,
             number: parent.number + 1,
             timestamp,
-            beneficiary: self.beneficiary,
+            beneficiary,
             gas_limit: self.spec.gas_limit,
             base_fee: self.spec.base_fee,
             prevrandao: parent.hash,
+            rewards,
         }
-    }
-
-    /// Builds a block on the current head from the pool's best transactions,
-    /// has the engine seal it, and commits it.
-    pub fn build_block(
-        &self,
-        engine: &mut dyn Engine,
-        parent_hash: B256,
-        timestamp: u64,
-    ) -> Result<SealedBlock, NodeError> {
-        let parent = self.head.read().clone();
-        if parent.hash != parent_hash {
-            return Err(NodeError::Chain(format!(
-                "engine asked to build on {parent_hash}, but the head is {}",
-                parent.hash
-            )));
-        }
-        let started = Instant::now();
-        let candidates = self.pool.best_transactions(self.spec.gas_limit);
-        add(&self.metrics.select_ns, started.elapsed());
-
-        let snapshot = self.db.state_at(parent.number)?;
-        let source = ExecState {
-            snapshot: &snapshot,
-            db: &self.db,
-        };
-        let env = self.block_env(&parent, timestamp);
-        let exec_started = Instant::now();
-        let mut builder = BlockBuilder::new(&source, env.clone());
-        let mut txs = Vec::with_capacity(candidates.len());
-        let mut senders = Vec::with_capacity(candidates.len());
-        let mut invalid = Vec::new();
-        for ptx in &candidates {
-            if builder.gas_left() < 21_000 {
-                break;
-            }
-            match builder.execute(&ptx.tx, ptx.sender) {
-                Ok(_) => {
-                    txs.push((*ptx.tx).clone());
-                    senders.push(ptx.sender);
-                }
-                Err(ExecError::BlockGasExceeded { .. }) => continue,
-                Err(ExecError::InvalidTransaction { reason, .. }) => {
-                    tracing::debug!(tx = %ptx.hash, %reason, "dropping transaction that no longer executes");
-                    invalid.push(ptx.hash);
-                }
-                Err(e) => return Err(NodeError::Chain(format!("executing block: {e}"))),
-            }
-        }
-        let outcome = builder.finish();
-        add(&self.metrics.execute_ns, exec_started.elapsed());
-
-        let root_started = Instant::now();
-        let (state_root, prepared) = self
-            .db
-            .prepare_state_root(parent.number, &outcome.changes)?;
-        add(&self.metrics.state_root_ns, root_started.elapsed());
-
-        let header = Header {
-            parent_hash: parent.hash,
-            number: env.number,
-            timestamp,
-            beneficiary: env.beneficiary,
-            transactions_root: transactions_root(&txs),
-            receipts_root: receipts_root(&outcome.receipts),
-            state_root,
-            logs_bloom: logs_bloom(&outcome.receipts),
-            gas_limit: env.gas_limit,
-            gas_used: outcome.gas_used,
-            base_fee: env.base_fee,
-            extra_data: Bytes::new(),
-            seal: Bytes::new(),
-        };
-        let header = engine
-            .seal(header)
-            .map_err(|e| NodeError::Chain(format!("engine could not seal: {e}")))?;
-        let block = SealedBlock {
-            header: header.seal_slow(),
-            transactions: txs,
-            senders,
-        };
-
-        let commit_started = Instant::now();
-        self.db
-            .commit_block(&block, &outcome.receipts, &outcome.changes, prepared)?;
-        add(&self.metrics.commit_ns, commit_started.elapsed());
-
-        let post_started = Instant::now();
-        for hash in &invalid {
-            self.pool.remove(hash);
-        }
-        self.after_commit(&[Arc::new(NewBlock {
-            block: block.clone(),
-            receipts: outcome.receipts,
-        })])?;
-        add(&self.metrics.post_commit_ns, post_started.elapsed());
-        tracing::info!(
-            number = block.number(),
-            hash = %block.hash(),
-            txs = block.transactions.len(),
-            gas = block.header.gas_used,
-            ms = started.elapsed().as_millis() as u64,
-            "sealed block"
-        );
-        Ok(block)
     }
 
     /// Bookkeeping once a run of blocks is durable: state view, pool,
@@ -227,6 +132,67 @@ impl Chain {
                 .gas
                 .fetch_add(b.block.header.gas_used, Ordering::Relaxed);
             // No subscribers is fine: the send only fails when nobody listens.
+            let _ = self.new_blocks.send(b.clone());
+        }
+        Ok(())
+    }
+
+    /// Bookkeeping once a reorg is durable: `reverted` left the canonical
+    /// chain (highest first), `committed` joined it (lowest first). The
+    /// transactions only the abandoned blocks held go back to the pool;
+    /// subscribers see the abandoned blocks as removed, then the new ones.
+    pub(crate) fn after_reorg(
+        &self,
+        reverted: &[Arc<NewBlock>],
+        committed: &[Arc<NewBlock>],
+    ) -> Result<(), NodeError> {
+        let latest = Arc::new(self.db.latest_state()?);
+        *self.latest_state.write() = latest.clone();
+        let state = PoolState(latest);
+        let mined: Vec<(Address, u64)> = committed
+            .iter()
+            .flat_map(|b| b.block.transactions.iter().zip(&b.block.senders))
+            .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
+            .collect();
+        let included: HashSet<B256> = committed.iter().flat_map(|b| b.block.tx_hashes()).collect();
+        // Oldest first, so each sender's nonces go back in order.
+        let mut returned = 0usize;
+        for b in reverted.iter().rev() {
+            for (tx, sender) in b.block.transactions.iter().zip(&b.block.senders) {
+                if included.contains(tx.tx_hash()) {
+                    continue;
+                }
+                let len = tx.encode_2718_len();
+                // Refused ones (already mined on the new branch under another
+                // hash, or no longer valid) are simply gone, as in geth.
+                if self
+                    .pool
+                    .add_pooled(PooledTx::new(tx.clone(), *sender, len), &state)
+                    .is_ok()
+                {
+                    returned += 1;
+                }
+            }
+        }
+        self.pool.on_block_committed(&mined, &state);
+        if let Some(last) = committed.last() {
+            *self.head.write() = last.block.header.clone();
+        }
+        self.metrics.reorgs.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .reorged_blocks
+            .fetch_add(reverted.len() as u64, Ordering::Relaxed);
+        tracing::info!(
+            reverted = reverted.len(),
+            committed = committed.len(),
+            returned_txs = returned,
+            "reorg"
+        );
+        for b in reverted {
+            let _ = self.new_blocks.send(b.clone());
+        }
+        for b in committed {
+            self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
             let _ = self.new_blocks.send(b.clone());
         }
         Ok(())

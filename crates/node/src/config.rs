@@ -28,6 +28,17 @@ pub struct NodeConfig {
     pub node_key: Option<NodeKey>,
     /// Join a peer-to-peer network; `None` runs the node alone (`tally dev`).
     pub network: Option<NetworkOptions>,
+    /// Build blocks to be mined (PoW), rewards and fees to `beneficiary`;
+    /// `None` only verifies.
+    pub mining: Option<MiningOptions>,
+}
+
+/// How this node mines.
+#[derive(Clone, Debug, Default)]
+pub struct MiningOptions {
+    /// Threads of the built-in miner; 0 leaves the work to external miners
+    /// (`eth_getWork` / `eth_submitWork`).
+    pub threads: usize,
 }
 
 /// How the node joins its peers.

@@ -6,15 +6,19 @@
 //! ([`tally_state::BlockBatch`]), and for runs the senders are recovered on
 //! a helper thread while the chain thread executes the blocks before them.
 
-use crate::{adapters::PendingExec, chain::Chain, metrics::add, node::NodeError};
+use crate::{adapters::PendingExec, chain::Chain, error::NodeError, metrics::add, view::View};
 use rayon::prelude::*;
-use std::{sync::Arc, time::Instant};
-use tally_consensus::Engine;
+use std::{
+    sync::Arc,
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+use tally_chain::BlockTree;
+use tally_consensus::{Engine, Millis, Weight};
 use tally_executor::ExecError;
 use tally_primitives::{
     block::{receipts_root, transactions_root},
     receipt::logs_bloom,
-    Address, Block, SealedBlock, TxEnvelope, B256,
+    Address, Block, SealedBlock, SealedHeader, TxEnvelope, B256,
 };
 use tally_rpc::NewBlock;
 use tally_state::{BlockBatch, StateError};
@@ -28,6 +32,16 @@ pub enum ImportError {
         parent: B256,
         head: B256,
     },
+    #[error("block {number} ({hash}) has parent {parent}, which this node does not know")]
+    UnknownParent {
+        number: u64,
+        hash: B256,
+        parent: B256,
+    },
+    #[error("block {number} is at or below the final block {final_number}: it can never become canonical")]
+    BelowFinal { number: u64, final_number: u64 },
+    #[error("block {number} ({hash}) builds on a block found invalid")]
+    BadAncestor { number: u64, hash: B256 },
     #[error(transparent)]
     Seal(#[from] tally_consensus::SealError),
     #[error("block {number}: transaction {index} has an invalid signature: {reason}")]
@@ -56,8 +70,15 @@ impl ImportError {
     /// than not fitting our head or our own failure (disk, shutdown).
     pub fn is_invalid_block(&self) -> bool {
         match self {
-            ImportError::NotOnHead { .. } | ImportError::Node(_) => false,
-            ImportError::Seal(_)
+            ImportError::NotOnHead { .. }
+            | ImportError::UnknownParent { .. }
+            | ImportError::BelowFinal { .. }
+            | ImportError::Node(_) => false,
+            // Too far ahead of our clock is not proof of anything: it may
+            // be valid a little later (or our clock is behind).
+            ImportError::Seal(tally_consensus::SealError::TimestampInFuture { .. }) => false,
+            ImportError::BadAncestor { .. }
+            | ImportError::Seal(_)
             | ImportError::BadSignature { .. }
             | ImportError::Execution { .. }
             | ImportError::Mismatch { .. } => true,
@@ -79,9 +100,17 @@ pub(crate) struct Incoming {
     pub senders: Option<Result<Vec<Address>, ImportError>>,
 }
 
+/// The node's clock, for the engines' future-timestamp rule.
+pub(crate) fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// Recovers the senders of `block`'s transactions, in parallel; the error
 /// names the first signature that did not recover.
-fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
+pub(crate) fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, ImportError> {
     tally_crypto::recover_senders(txs)
         .into_iter()
         .enumerate()
@@ -106,6 +135,10 @@ const RECOVER_AHEAD: usize = 32;
 /// cuts the bytes a synced block writes by about a third.
 pub const KEEP_TREES: u64 = 128;
 
+/// Headers of the run kept for the engine's look at ancestors (median
+/// time past needs 11).
+const RECENT_HEADERS: usize = 64;
+
 /// How a run checks roots and which trees it keeps.
 #[derive(Clone, Copy)]
 struct Mode {
@@ -126,8 +159,10 @@ impl Mode {
 
 /// What became of a run of blocks.
 pub(crate) struct Run {
-    /// The blocks imported, in order; all are committed.
+    /// The blocks imported, in order, with the weight of the chain each
+    /// ends; all are committed.
     pub imported: Vec<Arc<NewBlock>>,
+    pub weights: Vec<Weight>,
     /// The first block refused and why; the blocks after it were not tried.
     pub error: Option<(u64, ImportError)>,
 }
@@ -156,26 +191,27 @@ impl Chain {
     pub fn import_block(
         &self,
         engine: &dyn Engine,
+        tree: &BlockTree,
         block: Block,
-    ) -> Result<SealedBlock, ImportError> {
+    ) -> Result<Run, ImportError> {
         let incoming = Incoming {
             block,
             senders: None,
         };
-        let run = self.import_run(engine, Mode::single(), std::iter::once(incoming));
-        if let Some((_, e)) = run.error {
-            return Err(e);
+        let run = self.import_run(engine, tree, Mode::single(), std::iter::once(incoming));
+        match run.error {
+            Some((_, e)) => Err(e),
+            None if run.imported.is_empty() => {
+                Err(NodeError::Chain("the block was not imported".into()).into())
+            }
+            None => Ok(run),
         }
-        run.imported
-            .first()
-            .map(|b| b.block.clone())
-            .ok_or_else(|| NodeError::Chain("the block was not imported".into()).into())
     }
 
     /// Verifies and commits consecutive blocks, senders recovered on a
     /// helper thread ahead of execution and state roots checked on another
     /// behind it. The run is written in one durable commit at its end.
-    pub fn import_blocks(&self, engine: &dyn Engine, blocks: Vec<Block>) -> Run {
+    pub fn import_blocks(&self, engine: &dyn Engine, tree: &BlockTree, blocks: Vec<Block>) -> Run {
         let mode = Mode {
             keep_trees_from: blocks
                 .last()
@@ -204,7 +240,7 @@ impl Chain {
                     }
                 }
             });
-            self.import_run(engine, mode, rx)
+            self.import_run(engine, tree, mode, rx)
         })
     }
 
@@ -213,11 +249,13 @@ impl Chain {
     fn import_run(
         &self,
         engine: &dyn Engine,
+        tree: &BlockTree,
         mode: Mode,
         blocks: impl IntoIterator<Item = Incoming>,
     ) -> Run {
         let mut run = Run {
             imported: Vec::new(),
+            weights: Vec::new(),
             error: None,
         };
         let next = self.head.read().number + 1;
@@ -229,10 +267,40 @@ impl Chain {
             }
         };
         batch.keep_trees_from(mode.keep_trees_from);
+        let mut weight = match tree.get(&batch.head().hash) {
+            Some(e) => e.weight,
+            None => {
+                let e = NodeError::Chain("the head is missing from the block tree".into());
+                run.error = Some((next, e.into()));
+                return run;
+            }
+        };
+        // The run's latest headers, for the engine's look at ancestors.
+        let mut recent: Vec<SealedHeader> = Vec::new();
         for incoming in blocks {
             let number = incoming.block.header.number;
-            match self.import_into(&mut batch, engine, incoming, mode.roots_behind) {
-                Ok(b) => run.imported.push(Arc::new(b)),
+            let view = View {
+                tree,
+                db: &self.db,
+                recent: &recent,
+            };
+            match self.import_into(
+                &mut batch,
+                engine,
+                &view,
+                incoming,
+                mode.roots_behind,
+                weight,
+            ) {
+                Ok((b, w)) => {
+                    weight = w;
+                    if recent.len() >= 2 * RECENT_HEADERS {
+                        recent.drain(..RECENT_HEADERS);
+                    }
+                    recent.push(b.block.header.clone());
+                    run.imported.push(Arc::new(b));
+                    run.weights.push(w);
+                }
                 Err(e) => {
                     run.error = Some((number, e));
                     break;
@@ -261,11 +329,12 @@ impl Chain {
                     claimed: claimed.to_string(),
                     computed: computed.to_string(),
                 };
-                return self.redo_before(engine, mode, run.imported, number, refused);
+                return self.redo_before(engine, tree, mode, run.imported, number, refused);
             }
             Err(e) => {
                 run.error = Some((next, e.into()));
                 run.imported.clear();
+                run.weights.clear();
                 return run;
             }
         }
@@ -273,6 +342,7 @@ impl Chain {
         if let Err(e) = batch.commit() {
             run.error = Some((next, e.into()));
             run.imported.clear();
+            run.weights.clear();
             return run;
         }
         add(&self.metrics.commit_ns, started.elapsed());
@@ -294,6 +364,7 @@ impl Chain {
     fn redo_before(
         &self,
         engine: &dyn Engine,
+        tree: &BlockTree,
         mode: Mode,
         verified: Vec<Arc<NewBlock>>,
         refused: u64,
@@ -314,40 +385,34 @@ impl Chain {
             roots_behind: false,
             ..mode
         };
-        let mut run = self.import_run(engine, mode, again);
+        let mut run = self.import_run(engine, tree, mode, again);
         run.error.get_or_insert((refused, error));
         run
     }
 
     /// Verifies one block on the head of `batch` and appends it; with
     /// `roots_behind`, its state root is checked on the batch's root thread.
-    fn import_into(
+    pub(crate) fn import_into(
         &self,
         batch: &mut BlockBatch<'_>,
         engine: &dyn Engine,
+        view: &View<'_>,
         incoming: Incoming,
         roots_behind: bool,
-    ) -> Result<NewBlock, ImportError> {
+        parent_weight: Weight,
+    ) -> Result<(NewBlock, Weight), ImportError> {
         let Incoming { block, senders } = incoming;
         let parent = batch.head().clone();
-        let header = block.header;
-        if header.parent_hash != parent.hash {
+        if block.header.parent_hash != parent.hash {
             return Err(ImportError::NotOnHead {
-                number: header.number,
-                parent: header.parent_hash,
+                number: block.header.number,
+                parent: block.header.parent_hash,
                 head: parent.hash,
             });
         }
-        engine.verify_seal(&parent, &header)?;
+        self.check_header(engine, view, &parent, &block)?;
+        let header = block.header;
         let number = header.number;
-        check(number, "gas limit", header.gas_limit, self.spec.gas_limit)?;
-        check(number, "base fee", header.base_fee, self.spec.base_fee)?;
-        check(
-            number,
-            "transactions root",
-            header.transactions_root,
-            transactions_root(&block.transactions),
-        )?;
         // Signatures last among the checks: recovery is the costly one.
         let senders = match senders {
             Some(recovered) => recovered?,
@@ -357,8 +422,12 @@ impl Chain {
         let started = Instant::now();
         let outcome = {
             let state = batch.state()?;
-            let mut env = self.block_env(&parent, header.timestamp);
-            env.beneficiary = header.beneficiary;
+            let env = self.block_env(
+                &parent,
+                header.timestamp,
+                header.beneficiary,
+                engine.rewards(&header),
+            );
             tally_executor::execute_block(&PendingExec(&state), env, &block.transactions, &senders)
                 .map_err(|source| ImportError::Execution { number, source })?
         };
@@ -391,15 +460,44 @@ impl Chain {
             transactions: block.transactions,
             senders,
         };
+        let weight = engine.weight(parent_weight, &block.header);
         let write_started = Instant::now();
         match prepared {
             Some(p) => batch.append(&block, &outcome.receipts, &outcome.changes, p)?,
             None => batch.append_deferred(&block, &outcome.receipts, &outcome.changes)?,
         }
+        batch.set_weight(&block.hash(), weight.0)?;
         add(&self.metrics.commit_ns, write_started.elapsed());
-        Ok(NewBlock {
-            block,
-            receipts: outcome.receipts,
-        })
+        Ok((
+            NewBlock {
+                block,
+                receipts: outcome.receipts,
+                removed: false,
+            },
+            weight,
+        ))
+    }
+
+    /// The checks that need no execution: the engine's header rules on
+    /// `parent`, the chain spec's gas limit and base fee, the transactions
+    /// root. A side block passes these before it is kept.
+    pub(crate) fn check_header(
+        &self,
+        engine: &dyn Engine,
+        view: &View<'_>,
+        parent: &SealedHeader,
+        block: &Block,
+    ) -> Result<(), ImportError> {
+        let header = &block.header;
+        engine.verify_header(view, parent, header, now_ms())?;
+        let number = header.number;
+        check(number, "gas limit", header.gas_limit, self.spec.gas_limit)?;
+        check(number, "base fee", header.base_fee, self.spec.base_fee)?;
+        check(
+            number,
+            "transactions root",
+            header.transactions_root,
+            transactions_root(&block.transactions),
+        )
     }
 }

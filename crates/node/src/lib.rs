@@ -11,19 +11,34 @@
 //!
 //! Only the chain thread writes to the database, so blocks commit in order
 //! without locks; readers (RPC) use snapshots and never block it.
+//!
+//! Where things are: [`chain`](crate) holds the shared handles and the
+//! bookkeeping after commits and reorgs; `producer` builds block templates;
+//! `mining` runs the engine's sealer on threads; `import` verifies and
+//! executes blocks from outside; `reorg` switches branches atomically;
+//! `driver` is the chain thread that owns the engine and the block tree
+//! ([`tally_chain::BlockTree`]); `net` talks to peers; `backend` answers RPC.
 
 mod adapters;
 mod backend;
 mod chain;
 mod config;
 mod driver;
+mod error;
 mod import;
 mod metrics;
+mod mining;
 mod net;
 mod node;
+mod producer;
+mod reorg;
+mod view;
 
-pub use config::{node_key_in, NetworkOptions, NodeConfig};
+pub use config::{node_key_in, MiningOptions, NetworkOptions, NodeConfig};
+pub use driver::Imported;
+pub use error::NodeError;
 pub use import::ImportError;
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use node::{Node, NodeError};
+pub use mining::WorkPackage;
+pub use node::Node;
 pub use tally_sync::Progress as SyncProgress;

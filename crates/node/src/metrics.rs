@@ -38,6 +38,14 @@ pub struct Metrics {
     pub import_ns: AtomicU64,
     /// Sync: the highest head a peer announced (a gauge).
     pub sync_highest: AtomicU64,
+    /// Fork choice: reorgs carried out, blocks they unwound, blocks kept
+    /// on side branches, blocks refused as invalid.
+    pub reorgs: AtomicU64,
+    pub reorged_blocks: AtomicU64,
+    pub side_blocks: AtomicU64,
+    pub invalid_blocks: AtomicU64,
+    /// Mining: blocks this node's miner (or an external one) sealed.
+    pub blocks_mined: AtomicU64,
 }
 
 /// A copy of [`Metrics`] at one moment, in milliseconds.
@@ -203,6 +211,36 @@ impl Metrics {
                 "Time importing blocks from peers.",
                 "counter",
                 get(&self.import_ns) / 1e9,
+            ),
+            (
+                "reorgs_total",
+                "Reorgs to a heavier branch.",
+                "counter",
+                get(&self.reorgs),
+            ),
+            (
+                "reorged_blocks_total",
+                "Blocks unwound by reorgs.",
+                "counter",
+                get(&self.reorged_blocks),
+            ),
+            (
+                "side_blocks_total",
+                "Blocks kept on a side branch when they arrived.",
+                "counter",
+                get(&self.side_blocks),
+            ),
+            (
+                "invalid_blocks_total",
+                "Blocks from peers refused as invalid.",
+                "counter",
+                get(&self.invalid_blocks),
+            ),
+            (
+                "blocks_mined_total",
+                "Blocks sealed by this node's miner or its external miners.",
+                "counter",
+                get(&self.blocks_mined),
             ),
         ];
         for (name, help, kind, v) in network {

@@ -4,8 +4,10 @@ use crate::import::ImportError;
 use crate::{
     backend::NodeBackend,
     chain::Chain,
-    driver::{self, ChainMsg},
+    driver::{self, ChainMsg, Imported},
+    error::NodeError,
     metrics::Metrics,
+    mining::MiningShared,
     NodeConfig,
 };
 use crate::{net::NetShared, NetworkOptions};
@@ -15,31 +17,14 @@ use std::{
     sync::{mpsc::SyncSender, Arc},
     thread::JoinHandle,
 };
-use tally_consensus::{dev::DevEngine, Engine};
+use tally_consensus::LocalEngine;
 use tally_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, NetworkService};
-use tally_primitives::{Block, Bytes, ChainSpec, EngineSpec, SealedBlock, SealedHeader, B256};
+use tally_primitives::{Block, Bytes, ChainSpec, SealedHeader, B256};
 use tally_rpc::{RpcConfig, RpcServerHandle};
-use tally_state::{ChainDb, StateError};
+use tally_state::ChainDb;
 use tally_txpool::{PoolConfig, TxPool};
 use tokio::sync::broadcast;
 use tokio::sync::{mpsc, watch};
-
-#[derive(Debug, thiserror::Error)]
-pub enum NodeError {
-    #[error("cannot create data directory {path}: {source}")]
-    Datadir {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    State(#[from] StateError),
-    #[error(transparent)]
-    Rpc(#[from] tally_rpc::RpcError),
-    #[error("{0}")]
-    Chain(String),
-    #[error("network: {0}")]
-    Network(String),
-}
 
 /// A running node. Dropping it without [`Node::stop`] leaves the chain thread
 /// to end with the process; nothing committed is lost either way.
@@ -92,21 +77,21 @@ impl Node {
         let genesis = db.init_genesis(&config.spec)?;
         let head = db.head()?;
         let spec = Arc::new(config.spec.clone());
-        let engine: Box<dyn Engine> = match &spec.engine {
-            EngineSpec::Dev {
-                block_time_ms,
-                authority,
-            } => {
-                let block_time = config.dev_block_time_ms.unwrap_or(*block_time_ms);
-                match authority {
-                    None => Box::new(DevEngine::new(block_time)),
-                    Some(key) => Box::new(
-                        DevEngine::with_authority(block_time, key, config.node_key.clone())
-                            .map_err(|e| NodeError::Chain(format!("chain spec authority: {e}")))?,
-                    ),
-                }
-            }
+        let local = LocalEngine {
+            node_key: config.node_key.clone(),
+            dev_block_time_ms: config.dev_block_time_ms,
+            produce: config.mining.as_ref().map(|_| config.beneficiary),
         };
+        let engine = tally_consensus::engine_for(&spec, &genesis, &local)
+            .map_err(|e| NodeError::Chain(e.to_string()))?;
+        let mining = Arc::new(MiningShared::new(
+            config.mining.is_some(),
+            config.mining.as_ref().map_or(0, |m| m.threads),
+            config.beneficiary,
+        ));
+        // Final by depth: nothing below it is ever unwound, across restarts.
+        let finalized = head.number.saturating_sub(engine.finality_depth());
+        let safe = head.number.saturating_sub(engine.safe_depth());
         let engine_name = engine.name().to_string();
         let pool = TxPool::new(PoolConfig::new(
             spec.chain_id,
@@ -122,14 +107,17 @@ impl Node {
             pool,
             spec,
             beneficiary: config.beneficiary,
-            finalized: Arc::new(RwLock::new(head.number)),
+            finalized: Arc::new(RwLock::new(finalized)),
+            safe: Arc::new(RwLock::new(safe)),
             head: Arc::new(RwLock::new(head.clone())),
             new_blocks,
             metrics: metrics.clone(),
             latest_state: Arc::new(RwLock::new(Arc::new(db.latest_state()?))),
             produced,
             net: Arc::new(NetShared::new(head.number)),
+            mining,
         };
+        let tree = driver::load_tree(&chain, finalized)?;
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
         let backend = NodeBackend {
             chain: chain.clone(),
@@ -142,8 +130,9 @@ impl Node {
             ..RpcConfig::default()
         };
         let rpc = tally_rpc::start(rpc_config, Arc::new(backend)).await?;
-        let chain_thread = driver::spawn(chain.clone(), engine, chain_rx)
-            .map_err(|e| NodeError::Chain(format!("cannot start the chain thread: {e}")))?;
+        let chain_thread =
+            driver::spawn(chain.clone(), engine, tree, chain_tx.clone(), chain_rx)
+                .map_err(|e| NodeError::Chain(format!("cannot start the chain thread: {e}")))?;
         tracing::info!(number = head.number, hash = %head.hash, "chain head");
         let mut node = Node {
             rpc,
@@ -246,8 +235,10 @@ impl Node {
         &self.metrics
     }
 
-    /// Verifies a block produced elsewhere and, if valid, makes it the head.
-    pub async fn import_block(&self, block: Block) -> Result<SealedBlock, ImportError> {
+    /// Verifies a block produced elsewhere: on the head it becomes the new
+    /// head; on another known block it is kept on a side branch, and the
+    /// node switches to that branch if it is now the heaviest.
+    pub async fn import_block(&self, block: Block) -> Result<Imported, ImportError> {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.chain_tx
             .send(ChainMsg::Import {
@@ -259,6 +250,13 @@ impl Node {
             .await
             .map_err(|e| NodeError::Chain(e.to_string()))?
             .map_err(|_| NodeError::Chain("the chain thread has stopped".into()))?
+    }
+
+    /// Pauses (`false`) or resumes (`true`) this node's mining, as geth's
+    /// `miner_stop` / `miner_start` do. Does nothing on engines that do
+    /// not mine.
+    pub fn set_mining(&self, on: bool) {
+        let _ = self.chain_tx.send(ChainMsg::SetMining(on));
     }
 
     /// Stops serving RPC, lets the block being built finish and commit, and

@@ -34,6 +34,7 @@ async fn prometheus_text_follows_the_chain() {
         dev_block_time_ms: None,
         node_key: None,
         network: None,
+        mining: None,
     })
     .await
     .unwrap();

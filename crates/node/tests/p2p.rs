@@ -164,6 +164,7 @@ fn empty_child(node: &Node, state_root: tally_primitives::B256) -> tally_primiti
         gas_limit: 300_000_000,
         gas_used: 0,
         base_fee: 1_000_000_000,
+        bits: 0,
         extra_data: Default::default(),
         seal: Default::default(),
     }
@@ -173,10 +174,8 @@ fn sealed_by(
     key: tally_crypto::node_key::NodeKey,
     header: tally_primitives::Header,
 ) -> tally_primitives::Header {
-    use tally_consensus::Engine;
     let authority = tally_primitives::B256::from(key.public().to_bytes());
-    let mut engine =
-        tally_consensus::dev::DevEngine::with_authority(0, &authority, Some(key)).unwrap();
+    let engine = tally_consensus::dev::DevEngine::with_authority(0, &authority, Some(key)).unwrap();
     engine.seal(header).unwrap()
 }
 

@@ -20,7 +20,7 @@ use std::sync::{
     Arc,
 };
 use std::time::Duration;
-use tally_consensus::{dev::DevEngine, Engine};
+use tally_consensus::dev::DevEngine;
 use tally_network::{
     peer_id_from_ed25519_secret,
     sim::{Faults, SimHandle, SimNetwork},
@@ -76,7 +76,7 @@ fn forge(producer: &Node, forgery: Forgery) -> Block {
     let real = producer.db().block_by_number(BAD).unwrap().unwrap();
     let parent = producer.db().header_by_number(BAD - 1).unwrap().unwrap();
     let authority = B256::from(producer_key().public().to_bytes());
-    let mut engine = DevEngine::with_authority(0, &authority, Some(producer_key())).unwrap();
+    let engine = DevEngine::with_authority(0, &authority, Some(producer_key())).unwrap();
     let mut block = real.to_block();
     match forgery {
         Forgery::StateRootResealed => {

@@ -36,6 +36,59 @@ pub enum EngineSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         authority: Option<B256>,
     },
+    /// Proof of work: double SHA-256 of the seal hash and a nonce below a
+    /// compact target that adjusts toward the block time (ADR 0005).
+    Pow(PowSpec),
+}
+
+/// Parameters of a proof-of-work chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowSpec {
+    /// The block time the difficulty rule steers toward.
+    #[serde(default = "PowSpec::default_block_time_ms")]
+    pub target_block_time_ms: u64,
+    /// Compact target ("bits") of block 1; the genesis header carries it
+    /// and the difficulty rule is anchored there.
+    pub initial_bits: u32,
+    /// Half-life of the difficulty rule in seconds: the target doubles (or
+    /// halves) for each half-life the chain falls behind (or runs ahead of)
+    /// its schedule.
+    pub halflife_s: u64,
+    /// Reward of each block before the first halving, in wei.
+    pub block_reward: U256,
+    /// Blocks between halvings of the reward (0: never halves).
+    pub halving_interval: u64,
+    /// Blocks below the head that are final: the node never unwinds them.
+    pub finality_depth: u64,
+    /// Blocks below the head reported as `safe`.
+    pub safe_depth: u64,
+    /// How far ahead of a node's clock a block's timestamp may be, seconds.
+    pub max_future_s: u64,
+}
+
+impl PowSpec {
+    fn default_block_time_ms() -> u64 {
+        2000
+    }
+}
+
+impl Default for PowSpec {
+    /// A testnet: 2 s blocks, Bitcoin's reward schedule (50 coins halving
+    /// every 210,000 blocks), final after 32 blocks.
+    fn default() -> Self {
+        PowSpec {
+            target_block_time_ms: 2000,
+            // About 2^16 hashes per block: a few cores find one in well
+            // under the block time, and the rule adjusts from there.
+            initial_bits: 0x1f00_ffff,
+            halflife_s: 16,
+            block_reward: U256::from(50u64) * U256::from(10u64).pow(U256::from(18u64)),
+            halving_interval: 210_000,
+            finality_depth: 32,
+            safe_depth: 6,
+            max_future_s: 15,
+        }
+    }
 }
 
 /// An account funded (or deployed) at genesis.
@@ -121,6 +174,32 @@ impl ChainSpec {
     pub fn validate(&self) -> Result<(), ChainSpecError> {
         if self.chain_id == 0 {
             return Err(ChainSpecError::Invalid("chain_id must be non-zero".into()));
+        }
+        if let EngineSpec::Pow(pow) = &self.engine {
+            if pow.target_block_time_ms < 1000 {
+                return Err(ChainSpecError::Invalid(format!(
+                    "pow target_block_time_ms {} is below 1000: block timestamps are whole seconds",
+                    pow.target_block_time_ms
+                )));
+            }
+            if self.timestamp == 0 {
+                return Err(ChainSpecError::Invalid(
+                    "a pow chain spec needs its launch time as `timestamp` (seconds since 1970): \
+                     the difficulty rule is anchored there; `tally init --consensus pow` sets it"
+                        .into(),
+                ));
+            }
+            if pow.halflife_s == 0 {
+                return Err(ChainSpecError::Invalid(
+                    "pow halflife_s must be non-zero".into(),
+                ));
+            }
+            if pow.safe_depth > pow.finality_depth {
+                return Err(ChainSpecError::Invalid(format!(
+                    "pow safe_depth {} is deeper than finality_depth {}",
+                    pow.safe_depth, pow.finality_depth
+                )));
+            }
         }
         if self.gas_limit < 21_000 {
             return Err(ChainSpecError::Invalid(format!(

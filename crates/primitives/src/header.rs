@@ -23,6 +23,11 @@ pub struct Header {
     pub gas_limit: u64,
     pub gas_used: u64,
     pub base_fee: u64,
+    /// The engine's compact target ("bits", as in Bitcoin) for engines that
+    /// search for a hash below a target (PoW, coin-age PoS); 0 for the rest.
+    /// Covered by [`Header::seal_hash`], so the target cannot be changed
+    /// after the work is done.
+    pub bits: u32,
     pub extra_data: Bytes,
     /// Filled by the consensus engine; not covered by [`Header::seal_hash`].
     pub seal: Bytes,
@@ -42,6 +47,7 @@ struct Unsealed<'a> {
     gas_limit: u64,
     gas_used: u64,
     base_fee: u64,
+    bits: u32,
     extra_data: &'a Bytes,
 }
 
@@ -65,6 +71,7 @@ impl Header {
             gas_limit: self.gas_limit,
             gas_used: self.gas_used,
             base_fee: self.base_fee,
+            bits: self.bits,
             extra_data: &self.extra_data,
         }))
     }

@@ -11,6 +11,8 @@ use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::backend::PeerInfo;
+
 /// `web3_` methods.
 #[rpc(server, namespace = "web3")]
 pub trait Web3Api {
@@ -61,6 +63,115 @@ pub trait TallyApi {
     /// execution, state root, commit), for `tally bench` reports.
     #[method(name = "metrics")]
     fn metrics(&self) -> RpcResult<serde_json::Value>;
+}
+
+/// What `admin_nodeInfo` reports: geth's fields where Tally has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminNodeInfo {
+    /// The libp2p peer id.
+    pub id: String,
+    /// `web3_clientVersion`.
+    pub name: String,
+    /// The first of `listenAddrs` (geth's field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_addr: Option<String>,
+    /// Every listen address, ending with `/p2p/<id>`: what another node's
+    /// `admin_addPeer` takes.
+    pub listen_addrs: Vec<String>,
+}
+
+/// Peer controls: geth's `admin_` peer methods and Tally's blocks. Peers are
+/// named by libp2p peer id or by a multiaddr ending with `/p2p/<peer id>`.
+#[rpc(server)]
+pub trait AdminApi {
+    #[method(name = "admin_peers")]
+    async fn peers(&self) -> RpcResult<Vec<PeerInfo>>;
+
+    #[method(name = "admin_nodeInfo")]
+    async fn node_info(&self) -> RpcResult<AdminNodeInfo>;
+
+    /// Dials a multiaddr and keeps the peer, redialling it when it drops.
+    /// `true` once the dial has started (the connection may still fail).
+    #[method(name = "admin_addPeer")]
+    async fn add_peer(&self, url: String) -> RpcResult<bool>;
+
+    /// Disconnects a peer and forgets it as static; `false` when it was
+    /// neither connected nor static. The peer may reconnect.
+    #[method(name = "admin_removePeer")]
+    async fn remove_peer(&self, url: String) -> RpcResult<bool>;
+
+    /// Disconnects a peer and refuses it, both ways, until
+    /// `tally_unblockPeer`: how an operator partitions a network by hand.
+    #[method(name = "tally_blockPeer")]
+    async fn block_peer(&self, peer: String) -> RpcResult<bool>;
+
+    /// Lifts a block and redials the peer; `false` when it was not blocked.
+    #[method(name = "tally_unblockPeer")]
+    async fn unblock_peer(&self, peer: String) -> RpcResult<bool>;
+
+    #[method(name = "tally_blockedPeers")]
+    async fn blocked_peers(&self) -> RpcResult<Vec<String>>;
+}
+
+/// What `tally_miningInfo` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MiningStatus {
+    pub mining: bool,
+    /// Threads of the built-in miner.
+    pub threads: usize,
+    pub coinbase: Address,
+    /// The built-in miner's hashes per second.
+    pub hashrate: U256,
+    /// The difficulty of the block being mined: the expected number of
+    /// hashes to meet its target, `2^256 / (target + 1)`.
+    pub difficulty: U256,
+    /// The block's target, 32 bytes big-endian.
+    pub target: B256,
+    /// The same target in compact form.
+    pub bits: U64,
+    /// The number of the block being mined.
+    pub block_number: U64,
+    /// The sum of external miners' recent `eth_submitHashrate` reports.
+    pub external_hashrate: U256,
+}
+
+/// Mining: geth's remote-sealer methods and Tally's summary.
+#[rpc(server)]
+pub trait MiningApi {
+    #[method(name = "eth_mining")]
+    fn mining(&self) -> RpcResult<bool>;
+
+    /// Hashes per second: the built-in miner's plus external miners'.
+    #[method(name = "eth_hashrate")]
+    fn hashrate(&self) -> RpcResult<U256>;
+
+    #[method(name = "eth_coinbase")]
+    fn coinbase(&self) -> RpcResult<Address>;
+
+    /// `[powHash, seedHash, target, blockNumber]`: the seal hash to search
+    /// nonces against, 32 zero bytes (there is no DAG), the target and the
+    /// number of the block being mined.
+    #[method(name = "eth_getWork")]
+    fn get_work(&self) -> RpcResult<(B256, B256, B256, U64)>;
+
+    /// An 8-byte nonce for the work `pow_hash`; the mix digest is accepted
+    /// for compatibility and ignored. `false` for stale or insufficient work.
+    #[method(name = "eth_submitWork")]
+    fn submit_work(
+        &self,
+        nonce: Bytes,
+        pow_hash: B256,
+        mix_digest: Option<B256>,
+    ) -> RpcResult<bool>;
+
+    /// An external miner's hashes per second, under an id it chooses.
+    #[method(name = "eth_submitHashrate")]
+    fn submit_hashrate(&self, rate: U256, id: B256) -> RpcResult<bool>;
+
+    #[method(name = "tally_miningInfo")]
+    fn mining_info(&self) -> RpcResult<MiningStatus>;
 }
 
 /// `eth_` methods and subscriptions.

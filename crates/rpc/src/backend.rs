@@ -9,10 +9,16 @@
 //! Block numbers passed in are always resolved by the server: tags
 //! (`latest`, `safe`, `finalized`, `pending`, `earliest`) and EIP-1898 block
 //! hashes become a canonical block number before a backend method is called.
+//!
+//! Peer controls (`admin_`) and mining (`eth_getWork`, ...) are optional:
+//! their methods have defaults that say the node has no network or does not
+//! mine, so a backend implements only what its node has. The peer controls
+//! return futures, since they wait on the network task.
 
 use std::sync::Arc;
 
 use alloy_eips::eip2930::AccessList;
+use futures::future::{self, BoxFuture};
 use tally_primitives::{
     Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxEnvelope, TxLocation, B256, U256,
 };
@@ -42,9 +48,110 @@ pub enum BackendError {
     /// Mapped to code -32000.
     #[error("{0}")]
     TxRejected(String),
+    /// The node cannot do this, now or at all: it has no network or does
+    /// not mine, or the network refused (e.g. dialling a blocked peer).
+    /// Mapped to code -32000.
+    #[error("{0}")]
+    Unavailable(String),
     /// A fault inside the node (database error, ...). Mapped to -32603.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl BackendError {
+    /// What the peer-control defaults answer: the node has no network.
+    pub fn no_network() -> Self {
+        BackendError::Unavailable(
+            "peer controls are not available on this node: it runs without a \
+             peer-to-peer network"
+                .into(),
+        )
+    }
+
+    /// What the mining defaults answer: the node does not mine.
+    pub fn not_mining() -> Self {
+        BackendError::Unavailable(
+            "mining is not available on this node: its consensus engine does not mine \
+             (proof-of-work chains only)"
+                .into(),
+        )
+    }
+}
+
+/// A connected peer, shaped like an entry of geth's `admin_peers`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    /// The libp2p peer id (geth gives its node id here).
+    pub id: String,
+    /// The client the peer announced, e.g. `tally/v0.1.0`; empty until the
+    /// peer has identified itself.
+    pub name: String,
+    /// The protocol versions the peer announced; Tally's is
+    /// `tally/1/<chain id>/<genesis hash>`.
+    pub caps: Vec<String>,
+    pub network: PeerNetwork,
+    /// Where the peer says it listens (multiaddrs); not in geth.
+    pub listen_addrs: Vec<String>,
+}
+
+/// How a peer is connected (`admin_peers[].network`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerNetwork {
+    /// Our end of the connection; only known when the peer dialled us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_address: Option<String>,
+    /// The peer's end of the connection (a multiaddr).
+    pub remote_address: String,
+    /// Whether the peer dialled us.
+    pub inbound: bool,
+    /// Whether the peer was added with `admin_addPeer` (kept and redialled).
+    #[serde(rename = "static")]
+    pub is_static: bool,
+}
+
+/// This node on the network, for `admin_nodeInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeIdentity {
+    /// The libp2p peer id.
+    pub id: String,
+    /// The addresses the node listens on, as multiaddrs ending with
+    /// `/p2p/<id>`, ready for another node's `admin_addPeer`.
+    pub listen_addrs: Vec<String>,
+}
+
+/// The miner's state (`eth_mining`, `eth_hashrate`, `tally_miningInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MiningInfo {
+    /// Whether blocks are being mined now, by built-in threads or by
+    /// external miners fetching work.
+    pub mining: bool,
+    /// Threads the built-in miner runs; 0 with only external miners.
+    pub threads: usize,
+    /// Where block rewards go.
+    pub coinbase: Address,
+    /// The built-in miner's hashes per second.
+    pub hashrate: u64,
+    /// The sum of the recent rates external miners reported
+    /// (`eth_submitHashrate`), hashes per second.
+    pub external_hashrate: U256,
+    /// The compact target of the block being mined; the server derives its
+    /// target and difficulty.
+    pub bits: u32,
+    /// The number of the block being mined.
+    pub block_number: u64,
+}
+
+/// Work for an external miner (`eth_getWork`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// The template header's seal hash: what the nonce is searched against.
+    pub pow_hash: B256,
+    /// A seal's PoW hash must be at or below this (big-endian).
+    pub target: B256,
+    /// The number of the block being mined.
+    pub number: u64,
 }
 
 /// A transaction waiting in the pool, with its recovered sender.
@@ -105,13 +212,16 @@ pub struct SyncProgress {
     pub highest_block: u64,
 }
 
-/// A block the node has just made canonical, with its receipts
-/// (`receipts[i]` belongs to `block.transactions[i]`). Sent to
-/// `newHeads` and `logs` subscribers and polling filters.
+/// A block the node has just made canonical, or (`removed`) one a reorg
+/// took off the canonical chain, with its receipts (`receipts[i]` belongs
+/// to `block.transactions[i]`). Sent to `newHeads` and `logs` subscribers
+/// and polling filters: on a reorg, the abandoned blocks come first
+/// (highest first, `removed: true`), then the new branch (lowest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBlock {
     pub block: SealedBlock,
     pub receipts: Vec<Receipt>,
+    pub removed: bool,
 }
 
 /// What the RPC server reads from and sends to the node.
@@ -232,5 +342,84 @@ pub trait Backend: Send + Sync + 'static {
     /// `GET /metrics` on the RPC port; empty when the backend keeps none.
     fn prometheus(&self) -> String {
         String::new()
+    }
+
+    // Peer controls (`admin_`, `tally_*Peer*`). Peers and addresses are
+    // strings here (the RPC crate does not depend on the network crate):
+    // the node parses them, answering [`BackendError::InvalidParams`] for
+    // text that is not a peer id or multiaddr.
+
+    /// Connected peers (`admin_peers`).
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerInfo>, BackendError>> {
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// This node's peer id and listen addresses (`admin_nodeInfo`).
+    fn node_identity(&self) -> BoxFuture<'_, Result<NodeIdentity, BackendError>> {
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// Dials the multiaddr `url` and keeps its peer as a static peer
+    /// (`admin_addPeer`). Succeeds once the dial has started.
+    fn add_peer(&self, url: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = url;
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// Disconnects the peer `url` names (a peer id, or a multiaddr ending
+    /// with `/p2p/<id>`) and forgets it as static (`admin_removePeer`);
+    /// whether it was connected or static.
+    fn remove_peer(&self, url: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        let _ = url;
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// Disconnects the peer and refuses it both ways until unblocked
+    /// (`tally_blockPeer`); `peer` is a peer id or a multiaddr ending with it.
+    fn block_peer(&self, peer: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = peer;
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// Lifts a block (`tally_unblockPeer`); whether the peer was blocked.
+    fn unblock_peer(&self, peer: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        let _ = peer;
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    /// Blocked peer ids (`tally_blockedPeers`).
+    fn blocked_peers(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
+        Box::pin(future::ready(Err(BackendError::no_network())))
+    }
+
+    // Mining (geth's `eth_getWork` family). A node whose engine does not
+    // mine keeps the defaults: `eth_mining` is false, `eth_hashrate` 0,
+    // and the other methods say the node does not mine.
+
+    /// `None` when the node cannot mine at all.
+    fn mining_info(&self) -> Option<MiningInfo> {
+        None
+    }
+
+    /// The current work for external miners; `None` until the node has a
+    /// block template (e.g. while it catches up).
+    fn get_work(&self) -> Option<Work> {
+        None
+    }
+
+    /// An external miner's nonce for the work whose seal hash is
+    /// `pow_hash`. `Ok(false)` for stale work or a nonce that does not meet
+    /// the target (as geth); `Ok(true)` once the sealed block is handed to
+    /// the chain.
+    fn submit_work(&self, nonce: u64, pow_hash: B256) -> Result<bool, BackendError> {
+        let _ = (nonce, pow_hash);
+        Err(BackendError::not_mining())
+    }
+
+    /// Records an external miner's hash rate (hashes per second) under its
+    /// id; whether it was recorded.
+    fn submit_hashrate(&self, rate: U256, id: B256) -> bool {
+        let _ = (rate, id);
+        false
     }
 }

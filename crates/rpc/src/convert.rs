@@ -1,9 +1,12 @@
 //! Tally's blocks, transactions and receipts in the shapes Ethereum clients
 //! parse (`alloy-rpc-types-eth`).
 //!
-//! Tally's header has no difficulty, mix hash, nonce or uncles: those fields
-//! are filled with zeros (and the empty-list hash for `sha3Uncles`) so that
-//! ethers, viem and web3.py accept the objects. `hash` is always Tally's own
+//! `difficulty` is the work the header's compact target (`bits`) stands
+//! for, zero for engines without one; `nonce` is the seal when it is an
+//! 8-byte PoW nonce, zero otherwise. Tally has no mix hash or uncles: those
+//! fields are zeros (and the empty-list hash for `sha3Uncles`) so that
+//! ethers, viem and web3.py accept the objects; `totalDifficulty`, dropped
+//! from the spec since the merge, is left out. `hash` is always Tally's own
 //! block hash, never a hash recomputed over the Ethereum-shaped header.
 
 use alloy_consensus::{
@@ -15,6 +18,8 @@ use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction, TransactionReceipt,
 };
 use tally_primitives::{Receipt, SealedBlock, SealedHeader};
+
+use crate::mining::work_from_bits;
 
 /// Keccak-256 of the RLP of an empty list: `sha3Uncles` of a block without
 /// uncles.
@@ -31,14 +36,14 @@ pub fn rpc_header(header: &SealedHeader, size: Option<usize>) -> RpcHeader {
         transactions_root: h.transactions_root,
         receipts_root: h.receipts_root,
         logs_bloom: h.logs_bloom,
-        difficulty: U256::ZERO,
+        difficulty: work_from_bits(h.bits),
         number: h.number,
         gas_limit: h.gas_limit,
         gas_used: h.gas_used,
         timestamp: h.timestamp,
         extra_data: h.extra_data.clone(),
         mix_hash: B256::ZERO,
-        nonce: B64::ZERO,
+        nonce: B64::try_from(h.seal.as_ref()).unwrap_or(B64::ZERO),
         base_fee_per_gas: Some(h.base_fee),
         withdrawals_root: None,
         blob_gas_used: None,
@@ -51,7 +56,7 @@ pub fn rpc_header(header: &SealedHeader, size: Option<usize>) -> RpcHeader {
     RpcHeader {
         hash: header.hash,
         inner,
-        total_difficulty: Some(U256::ZERO),
+        total_difficulty: None,
         size: size.map(U256::from),
     }
 }

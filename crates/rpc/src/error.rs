@@ -84,6 +84,7 @@ impl From<BackendError> for ErrorObjectOwned {
                 ErrorObjectOwned::owned(SERVER_ERROR, message, data)
             }
             BackendError::TxRejected(msg) => rpc_err(SERVER_ERROR, msg),
+            BackendError::Unavailable(msg) => rpc_err(SERVER_ERROR, msg),
             BackendError::Internal(msg) => internal(msg),
         }
     }

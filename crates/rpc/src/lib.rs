@@ -4,16 +4,19 @@
 //! transaction pool and calls [`start`]; this crate turns the backend's
 //! coarse reads into the standard `eth_`/`net_`/`web3_` methods, shaped with
 //! `alloy-rpc-types-eth` so ethers, viem, web3.py and Hardhat parse them,
-//! plus `tally_nodeInfo`.
+//! plus `tally_nodeInfo`, geth's `admin_` peer methods with Tally's peer
+//! blocks, and geth's mining methods (`eth_getWork` and friends).
 //!
 //! - [`backend`]: the trait the node implements, and its error type.
 //! - `block_id`: tags / numbers / EIP-1898 objects → canonical numbers.
 //! - `convert`: Tally blocks, transactions, receipts → RPC objects.
-//! - `eth`, `misc`: the method handlers; `call` (eth_call, estimateGas),
-//!   `fees`, `logs` (bounded, bloom-skipping log scans), `filters`
-//!   (polling filters), `pubsub` (WebSocket subscriptions).
+//! - `eth`, `misc`, `admin` (peers), `mining`: the method handlers; `call`
+//!   (eth_call, estimateGas), `fees`, `logs` (bounded, bloom-skipping log
+//!   scans), `filters` (polling filters), `pubsub` (WebSocket
+//!   subscriptions).
 //! - `server`: binding, limits, CORS, start/stop.
 
+mod admin;
 pub mod api;
 pub mod backend;
 mod block_id;
@@ -26,14 +29,15 @@ mod fees;
 mod filters;
 mod logs;
 mod metrics_http;
+mod mining;
 mod misc;
 mod pubsub;
 mod server;
 
-pub use api::NodeInfo;
+pub use api::{AdminNodeInfo, MiningStatus, NodeInfo};
 pub use backend::{
-    Backend, BackendError, CallOutcome, CallRequest, CallStatus, NewBlock, PendingTransaction,
-    SyncProgress,
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
+    NodeIdentity, PeerInfo, PeerNetwork, PendingTransaction, SyncProgress, Work,
 };
 pub use error::RpcError;
 pub use server::{rpc_module, start, RpcConfig, RpcServerHandle};

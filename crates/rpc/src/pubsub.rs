@@ -75,7 +75,12 @@ pub async fn subscribe(
         Kind::NewHeads => {
             let rx = backend.subscribe_new_blocks();
             let sink = pending.accept().await?;
+            // A reorg's abandoned blocks are not heads; the new branch's
+            // blocks follow them, as geth announces a reorg.
             forward(sink, rx, |nb: Arc<NewBlock>| {
+                if nb.removed {
+                    return Vec::new();
+                }
                 vec![rpc_header(&nb.block.header, None)]
             })
             .await
@@ -83,8 +88,14 @@ pub async fn subscribe(
         Kind::Logs(filter) => {
             let rx = backend.subscribe_new_blocks();
             let sink = pending.accept().await?;
+            // Logs of blocks a reorg abandoned come again with
+            // `removed: true`, so clients can undo what they applied.
             forward(sink, rx, move |nb: Arc<NewBlock>| {
-                block_logs(&filter, &nb.block, &nb.receipts)
+                let mut logs = block_logs(&filter, &nb.block, &nb.receipts);
+                for log in &mut logs {
+                    log.removed = nb.removed;
+                }
+                logs
             })
             .await
         }

@@ -9,11 +9,15 @@ use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::SubscriptionId;
 use jsonrpsee::RpcModule;
 
-use crate::api::{EthApiServer, NetApiServer, TallyApiServer, Web3ApiServer};
+use crate::admin::AdminRpc;
+use crate::api::{
+    AdminApiServer, EthApiServer, MiningApiServer, NetApiServer, TallyApiServer, Web3ApiServer,
+};
 use crate::backend::Backend;
 use crate::error::RpcError;
 use crate::eth::EthRpc;
 use crate::logs::LogLimits;
+use crate::mining::MiningRpc;
 use crate::misc::MiscRpc;
 
 /// Server settings.
@@ -95,6 +99,12 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         max_logs: config.max_logs,
     };
     let eth = EthRpc::new(backend.clone(), limits);
+    let admin = AdminRpc {
+        backend: backend.clone(),
+    };
+    let mining = MiningRpc {
+        backend: backend.clone(),
+    };
     let misc = MiscRpc { backend };
     let mut module = RpcModule::new(());
     // Method names are unique across namespaces by construction, so merging
@@ -104,6 +114,8 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         Web3ApiServer::into_rpc(misc.clone()).remove_context(),
         NetApiServer::into_rpc(misc.clone()).remove_context(),
         TallyApiServer::into_rpc(misc).remove_context(),
+        admin.into_rpc().remove_context(),
+        mining.into_rpc().remove_context(),
     ] {
         if let Err(e) = module.merge(other) {
             tracing::error!(error = %e, "duplicate RPC method name");

@@ -27,7 +27,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use parking_lot::MutexGuard;
 use redb::{ReadableTable, Table, WriteTransaction};
 use tally_primitives::{Account, Receipt, SealedBlock, SealedHeader, StateChanges};
-use tally_storage::{blocks, codec::decode_rlp, schema::*};
+use tally_storage::{blocks, codec::decode_rlp, schema::*, tree};
 
 /// Blocks appended on the head inside one write transaction. Holds the
 /// database's write lock until committed or dropped; dropping it without
@@ -45,6 +45,9 @@ pub struct BlockBatch<'db> {
     worker: Option<RootWorker>,
     /// Why the worker stopped; the run can no longer be committed.
     roots_failed: Option<StateError>,
+    /// Something besides appended blocks was written (an unwind, side
+    /// blocks, weights): commit even with no block appended.
+    touched: bool,
 }
 
 impl ChainDb {
@@ -64,6 +67,7 @@ impl ChainDb {
             tree: Some(RunTree::new(0)),
             worker: None,
             roots_failed: None,
+            touched: false,
         })
     }
 }
@@ -93,6 +97,63 @@ impl BlockBatch<'_> {
         if self.appended == 0 {
             self.tree = Some(RunTree::new(number));
         }
+    }
+
+    /// Unwinds the chain to block `number` inside the run, before any block
+    /// is appended: a reorg then appends the new branch and commits both in
+    /// one transaction, so a crash leaves the old chain or the new one.
+    /// Returns the removed blocks (highest first) with their receipts.
+    pub fn unwind_to(
+        &mut self,
+        number: u64,
+    ) -> Result<Vec<(SealedBlock, Vec<Receipt>)>, StateError> {
+        if self.appended > 0 || self.worker.is_some() {
+            return Err(StateError::trie(
+                "a run can only unwind before its first block is appended",
+            ));
+        }
+        let removed = commit::unwind_in(&self.txn, self.db, number)?;
+        self.head = header_in(&self.txn, number)?;
+        self.touched = true;
+        Ok(removed)
+    }
+
+    /// Keeps `block` off the canonical chain, by hash, with the weight of
+    /// the chain ending at it.
+    pub fn put_side_block(
+        &mut self,
+        hash: &B256,
+        block: &tally_primitives::Block,
+        weight: u128,
+    ) -> Result<(), StateError> {
+        tree::put_side_block(&self.txn, hash, block)?;
+        tree::set_weight(&self.txn, hash, weight)?;
+        self.touched = true;
+        Ok(())
+    }
+
+    /// Takes a side block out of the side table (to append it).
+    pub fn take_side_block(
+        &mut self,
+        hash: &B256,
+    ) -> Result<Option<tally_primitives::Block>, StateError> {
+        self.touched = true;
+        Ok(tree::take_side_block(&self.txn, hash)?)
+    }
+
+    /// Forgets a side block and its weight.
+    pub fn drop_side_block(&mut self, hash: &B256) -> Result<(), StateError> {
+        tree::take_side_block(&self.txn, hash)?;
+        tree::remove_weight(&self.txn, hash)?;
+        self.touched = true;
+        Ok(())
+    }
+
+    /// Sets the fork-choice weight of the chain ending at `hash`.
+    pub fn set_weight(&mut self, hash: &B256, weight: u128) -> Result<(), StateError> {
+        tree::set_weight(&self.txn, hash, weight)?;
+        self.touched = true;
+        Ok(())
     }
 
     /// The state after [`BlockBatch::head`], for executing the next block.
@@ -277,9 +338,10 @@ impl BlockBatch<'_> {
             _lock,
             head,
             appended,
+            touched,
             ..
         } = self;
-        if appended == 0 {
+        if appended == 0 && !touched {
             return Ok(());
         }
         txn.commit()?;

@@ -6,12 +6,13 @@ use parking_lot::{Mutex, RwLock};
 use std::{path::Path, sync::Arc};
 use tally_primitives::{
     block::{receipts_root, transactions_root},
-    Account, ChainSpec, Header, Receipt, SealedBlock, SealedHeader, StateChanges, StorageChanges,
-    TxLocation, EMPTY_CODE_HASH,
+    Account, Block, ChainSpec, EngineSpec, Header, Receipt, SealedBlock, SealedHeader,
+    StateChanges, StorageChanges, TxLocation, EMPTY_CODE_HASH,
 };
 use tally_storage::{
     blocks::{self, BlockReader},
     schema::META_GENESIS_SPEC,
+    tree::TreeReader,
     Store,
 };
 
@@ -101,6 +102,11 @@ impl ChainDb {
             gas_limit: spec.gas_limit,
             gas_used: 0,
             base_fee: spec.base_fee,
+            // Proof-of-work chains anchor their difficulty rule at genesis.
+            bits: match &spec.engine {
+                EngineSpec::Pow(pow) => pow.initial_bits,
+                _ => 0,
+            },
             extra_data: Bytes::copy_from_slice(given.as_slice()),
             seal: Bytes::new(),
         }
@@ -112,6 +118,7 @@ impl ChainDb {
         };
         let txn = self.inner.store.begin_write()?;
         blocks::insert_block(&txn, &block, &[])?;
+        tally_storage::tree::set_weight(&txn, &header.hash, 0)?;
         commit::write_state(&txn, 0, &changes, false)?;
         commit::write_tree(&txn, &prepared.tree)?;
         txn.open_table(tally_storage::schema::META)?
@@ -172,6 +179,24 @@ impl ChainDb {
     pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StateError> {
         let txn = self.inner.store.begin_read()?;
         Ok(BlockReader::new(&txn).tx_location(&tx_hash)?)
+    }
+
+    /// The fork-choice weight of the chain ending at `hash`, if kept.
+    pub fn weight(&self, hash: &B256) -> Result<Option<u128>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(TreeReader::new(&txn).weight(hash)?)
+    }
+
+    /// A block kept off the canonical chain.
+    pub fn side_block(&self, hash: &B256) -> Result<Option<Block>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(TreeReader::new(&txn).side_block(hash)?)
+    }
+
+    /// The headers of every block kept off the canonical chain.
+    pub fn side_headers(&self) -> Result<Vec<SealedHeader>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        Ok(TreeReader::new(&txn).side_headers()?)
     }
 
     /// The state after block `number` (any kept block up to the head).

@@ -284,36 +284,50 @@ impl ChainDb {
     /// restores the state, history and tree to what they were after block
     /// `number`, in one write transaction.
     pub fn unwind_to(&self, number: u64) -> Result<Vec<SealedBlock>, StateError> {
-        let _w = self.inner.write_lock.lock();
-        let txn = self.inner.store.begin_write()?;
-        let (head, _) = head_in(&txn, self)?;
-        if number > head {
-            return Err(StateError::AboveHead {
-                requested: number,
-                head,
-            });
-        }
-        if !trie::tree_kept(&NodeReader::new(txn.open_table(TRIE_NODES)?), number)? {
-            return Err(StateError::TreeNotKept { number });
-        }
-        let mut removed = Vec::new();
-        for b in (number + 1..=head).rev() {
-            undo_state(&txn, b)?;
-            removed.push(blocks::remove_block(&txn, b)?.ok_or(StateError::MissingBlock(b))?);
-        }
-        {
-            // Tree nodes are keyed by version first: one range holds all
-            // nodes written by the removed blocks.
-            let from = keys::trie_version_prefix(trie::version_of(number) + 1);
-            let mut nodes = txn.open_table(TRIE_NODES)?;
-            nodes.retain_in(from.as_slice().., |_, _| false)?;
-        }
-        blocks::set_head(&txn, number)?;
-        let header = crate::batch::header_in(&txn, number)?;
-        txn.commit()?;
-        *self.inner.head.write() = Some(header);
-        Ok(removed)
+        let mut batch = self.begin_batch()?;
+        let removed = batch.unwind_to(number)?;
+        batch.commit()?;
+        Ok(removed.into_iter().map(|(b, _)| b).collect())
     }
+}
+
+/// Unwinds the canonical chain in `txn` to block `number`: blocks above it
+/// are removed (returned highest first, with their receipts) and state,
+/// history and tree restored to what they were after `number`.
+pub(crate) fn unwind_in(
+    txn: &WriteTransaction,
+    db: &ChainDb,
+    number: u64,
+) -> Result<Vec<(SealedBlock, Vec<Receipt>)>, StateError> {
+    let (head, _) = head_in(txn, db)?;
+    if number > head {
+        return Err(StateError::AboveHead {
+            requested: number,
+            head,
+        });
+    }
+    if !trie::tree_kept(&NodeReader::new(txn.open_table(TRIE_NODES)?), number)? {
+        return Err(StateError::TreeNotKept { number });
+    }
+    let mut removed = Vec::new();
+    for b in (number + 1..=head).rev() {
+        let receipts = match txn.open_table(RECEIPTS)?.get(b)? {
+            Some(v) => tally_storage::codec::decode_rlp("receipts", b, v.value())?,
+            None => return Err(StateError::MissingBlock(b)),
+        };
+        undo_state(txn, b)?;
+        let block = blocks::remove_block(txn, b)?.ok_or(StateError::MissingBlock(b))?;
+        removed.push((block, receipts));
+    }
+    {
+        // Tree nodes are keyed by version first: one range holds all
+        // nodes written by the removed blocks.
+        let from = keys::trie_version_prefix(trie::version_of(number) + 1);
+        let mut nodes = txn.open_table(TRIE_NODES)?;
+        nodes.retain_in(from.as_slice().., |_, _| false)?;
+    }
+    blocks::set_head(txn, number)?;
+    Ok(removed)
 }
 
 /// Restores the plain state from block `b`'s changeset and drops its history.

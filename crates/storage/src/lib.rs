@@ -19,6 +19,7 @@ pub mod error;
 pub mod keys;
 pub mod schema;
 pub mod store;
+pub mod tree;
 
 pub use error::StorageError;
 pub use store::Store;

@@ -15,7 +15,7 @@
 use redb::TableDefinition;
 
 /// Version of the table layout below.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `META` keys.
 pub const META_SCHEMA_VERSION: &str = "schema_version";
@@ -26,7 +26,7 @@ pub const META_GENESIS_SPEC: &str = "genesis_spec_hash";
 
 pub const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta");
 
-/// number -> RLP header (canonical chain only: forks live in the node's memory).
+/// number -> RLP header (canonical chain only: other blocks are in [`SIDE_BLOCKS`]).
 pub const HEADERS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("headers");
 /// number -> block hash.
 pub const CANONICAL: TableDefinition<'static, u64, &[u8; 32]> = TableDefinition::new("canonical");
@@ -62,3 +62,12 @@ pub const CHANGESETS: TableDefinition<'static, u64, &[u8]> = TableDefinition::ne
 
 /// Jellyfish Merkle tree nodes: version ++ borsh(nibble path) -> borsh(node).
 pub const TRIE_NODES: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("trie_nodes");
+
+/// block hash -> RLP block (header and transactions): blocks kept off the
+/// canonical chain (side branches, blocks a reorg unwound) until they fall
+/// below the final block.
+pub const SIDE_BLOCKS: TableDefinition<'static, &[u8; 32], &[u8]> =
+    TableDefinition::new("side_blocks");
+/// block hash -> fork-choice weight of the chain ending at that block
+/// (`u128` big-endian), for every kept block, canonical or not.
+pub const WEIGHTS: TableDefinition<'static, &[u8; 32], &[u8; 16]> = TableDefinition::new("weights");

@@ -87,6 +87,8 @@ impl Store {
                     txn.open_table(STORAGE_HISTORY)?;
                     txn.open_table(CHANGESETS)?;
                     txn.open_table(TRIE_NODES)?;
+                    txn.open_table(SIDE_BLOCKS)?;
+                    txn.open_table(WEIGHTS)?;
                 }
             }
         }

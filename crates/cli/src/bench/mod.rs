@@ -11,9 +11,11 @@
 //!    [`report`] reduces the outcomes to rates and latency percentiles.
 //!
 //! `tally bench sync` ([`sync`]) measures catch-up instead: a fresh node
-//! syncing a long chain from a peer, all in-process.
+//! syncing a long chain from a peer, all in-process; `tally bench mine`
+//! ([`mine`]) the proof-of-work miner's hash rate per core.
 
 mod load;
+mod mine;
 mod plan;
 mod propagation;
 mod report;
@@ -73,11 +75,16 @@ pub enum BenchMode {
     /// Time a fresh node catching up a long chain from a peer (in-process,
     /// over libp2p on loopback).
     Sync(sync::SyncArgs),
+    /// Measure the proof-of-work miner's hash rate per core against a
+    /// plain double SHA-256 loop.
+    Mine(mine::MineBenchArgs),
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(BenchMode::Sync(sync_args)) = args.mode {
-        return sync::run(sync_args);
+    match args.mode {
+        Some(BenchMode::Sync(sync_args)) => return sync::run(sync_args),
+        Some(BenchMode::Mine(mine_args)) => return mine::run(mine_args),
+        None => {}
     }
     for (name, value) in [
         ("--txs", args.txs),

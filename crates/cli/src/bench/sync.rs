@@ -119,6 +119,7 @@ async fn catch_up(args: &SyncArgs, source: &SourceChain) -> anyhow::Result<Measu
         dev_block_time_ms: None,
         node_key: Some(source::producer_key()),
         network: Some(NetworkOptions::new(loopback()?)),
+        mining: None,
     })
     .await
     .context("cannot start the source node")?;
@@ -154,6 +155,7 @@ async fn follow(args: &SyncArgs, source: &SourceChain, serving: &Node) -> anyhow
         dev_block_time_ms: None,
         node_key: Some(NodeKey::generate()),
         network: Some(network),
+        mining: None,
     };
 
     let bar = bar("syncing   ", "blocks");

@@ -9,9 +9,14 @@
 //! bootnodes = ["/ip4/127.0.0.1/tcp/30304/p2p/12D3KooW…"]
 //! mdns = false
 //! max_peers = 50
-//! # beneficiary = "0x…"                  # receives fees of blocks this node seals
+//! # beneficiary = "0x…"                  # receives the fees (and PoW rewards) of its blocks
+//! # mine = true                          # proof-of-work chains: build and mine blocks
+//! # miner_threads = 1                    # 0: only external miners (eth_getWork / `tally mine`)
 //! # log = "info"                         # RUST_LOG overrides it
 //! ```
+//!
+//! `tally node --mine`, `--miner-threads N` and `--coinbase ADDR` override
+//! `mine`, `miner_threads` and `beneficiary`.
 
 use std::{
     net::SocketAddr,
@@ -69,8 +74,17 @@ pub struct NodeFile {
     pub mdns: bool,
     #[serde(default = "default_max_peers")]
     pub max_peers: usize,
+    /// Receives the fees, and on a proof-of-work chain the rewards, of the
+    /// blocks this node builds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beneficiary: Option<Address>,
+    /// Build blocks and mine them (proof-of-work chains only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
+    /// Threads of the built-in miner when mining [default: 1]; 0 leaves
+    /// the work to external miners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miner_threads: Option<usize>,
     /// Log filter (`info`, `debug`, `tally_node=debug,info`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
@@ -83,6 +97,8 @@ pub struct NodeSettings {
     pub rpc: SocketAddr,
     pub network: NetworkOptions,
     pub beneficiary: Address,
+    pub mine: bool,
+    pub miner_threads: Option<usize>,
     pub log: Option<String>,
 }
 
@@ -144,6 +160,8 @@ impl NodeFile {
             rpc: self.rpc,
             network,
             beneficiary: self.beneficiary.unwrap_or(Address::ZERO),
+            mine: self.mine,
+            miner_threads: self.miner_threads,
             log: self.log,
         })
     }
@@ -187,7 +205,9 @@ mod tests {
             ],
             mdns: true,
             max_peers: 7,
-            beneficiary: None,
+            beneficiary: Some(Address::repeat_byte(7)),
+            mine: true,
+            miner_threads: Some(0),
             log: Some("debug".into()),
         };
         let path = Path::new("node.toml");
@@ -197,6 +217,28 @@ mod tests {
         assert_eq!(s.network.bootnodes.len(), 1);
         assert_eq!(s.network.max_peers, 7);
         assert!(s.network.mdns);
+        assert_eq!(s.beneficiary, Address::repeat_byte(7));
+        assert!(s.mine);
+        assert_eq!(s.miner_threads, Some(0));
+    }
+
+    #[test]
+    fn mining_is_off_unless_asked_for() {
+        let s = resolve("datadir = \".\"\nrpc = \"127.0.0.1:1\"\n").unwrap();
+        assert!(!s.mine);
+        assert_eq!(s.miner_threads, None);
+        assert_eq!(s.beneficiary, Address::ZERO);
+        let s = resolve(
+            "datadir = \".\"\nrpc = \"127.0.0.1:1\"\nmine = true\nminer_threads = 2\n\
+             beneficiary = \"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"\n",
+        )
+        .unwrap();
+        assert!(s.mine);
+        assert_eq!(s.miner_threads, Some(2));
+        assert_eq!(
+            s.beneficiary.to_string(),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+        );
     }
 
     #[test]

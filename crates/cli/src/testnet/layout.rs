@@ -1,12 +1,20 @@
 //! The testnet directory: created once, reused on every later start.
 //!
 //! ```text
-//! D/chain.toml          the chain spec: authority = node 1's key, 10 funded test accounts
+//! D/chain.toml          the chain spec: 10 funded test accounts; dev: authority = node 1's key
 //! D/pids                "<node> <pid>" per running node, for `tally testnet stop`
 //! D/node-<i>/node.key   the node's ed25519 identity
-//! D/node-<i>/node.toml  its config (datadir ".", RPC and p2p ports, bootnodes)
+//! D/node-<i>/node.toml  its config (datadir ".", RPC and p2p ports, bootnodes;
+//!                       pow: mine = true, beneficiary = test account i-1)
 //! D/node-<i>/node.log   its output
 //! ```
+//!
+//! A dev network has one producer, node 1. On a proof-of-work network every
+//! node mines (one thread each) and pays itself to its own test account, so
+//! each node's rewards show in that account's balance. A PoW spec's
+//! genesis timestamp is the time of creation: the difficulty rule is
+//! anchored there, and a genesis in the past would read as a chain far
+//! behind its schedule.
 //!
 //! `chain.toml` is written last, so a directory whose creation was cut short
 //! is not mistaken for a testnet.
@@ -20,16 +28,42 @@ use std::{
 use anyhow::Context;
 use tally_crypto::node_key::NodeKey;
 use tally_network::PeerId;
-use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, B256, U256};
+use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256, U256};
 
 use crate::node_cmd::{config::NodeSettings, NodeFile};
 
 /// At most this many nodes: ports are laid out in blocks of this size.
 pub const MAX_NODES: usize = 16;
 
+/// Which engine a new network runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Consensus {
+    /// Node 1 seals every block; the others check its signature.
+    #[default]
+    Dev,
+    /// Every node mines (SHA-256d proof of work).
+    Pow,
+}
+
+impl Consensus {
+    pub fn name(self) -> &'static str {
+        match self {
+            Consensus::Dev => "dev",
+            Consensus::Pow => "pow",
+        }
+    }
+}
+
+/// Miner threads each node of a new PoW network runs: with several nodes
+/// on one machine, more would only fight over its cores.
+pub const POW_MINER_THREADS: usize = 1;
+
 /// How to create a new testnet.
 pub struct CreateOptions {
+    pub consensus: Consensus,
     pub nodes: usize,
+    /// Dev: node 1 seals every this many ms (0: when transactions are
+    /// pending). PoW: the block time the difficulty rule steers toward.
     pub block_time_ms: u64,
     pub consortium: bool,
     /// RPC on `base..base+N`, p2p on `base+16..base+16+N`; `None`: free ports.
@@ -113,8 +147,17 @@ fn ports(opts: &CreateOptions) -> anyhow::Result<Vec<(u16, u16)>> {
     }
 }
 
+/// The account node `index` (1-based) of a PoW network mines to: test
+/// account `index - 1`, funded at genesis for the first 10 nodes.
+pub fn pow_beneficiary(index: usize) -> Option<Address> {
+    let count = u32::try_from(index).ok()?;
+    tally_crypto::mnemonic::dev_accounts(count)
+        .last()
+        .map(|(_, address)| *address)
+}
+
 /// The spec of a testnet: `tally dev`'s chain id and funded accounts, so the
-/// same scripts work against both, with node 1 as the only producer.
+/// same scripts work against both; dev: node 1 as the only producer.
 fn testnet_spec(opts: &CreateOptions, keys: &[NodeKey]) -> ChainSpec {
     let wei = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
     let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(10)
@@ -135,14 +178,32 @@ fn testnet_spec(opts: &CreateOptions, keys: &[NodeKey]) -> ChainSpec {
         .iter()
         .map(|k| B256::from(k.public().to_bytes()))
         .collect();
-    spec.engine = EngineSpec::Dev {
-        block_time_ms: opts.block_time_ms,
-        authority: publics.first().copied(),
-    };
+    match opts.consensus {
+        Consensus::Dev => {
+            spec.engine = EngineSpec::Dev {
+                block_time_ms: opts.block_time_ms,
+                authority: publics.first().copied(),
+            };
+        }
+        Consensus::Pow => {
+            spec.name = "tally-pow-testnet".into();
+            spec.engine = EngineSpec::Pow(PowSpec {
+                target_block_time_ms: opts.block_time_ms,
+                ..PowSpec::default()
+            });
+            spec.timestamp = unix_now();
+        }
+    }
     if opts.consortium {
         spec.members = publics;
     }
     spec
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Generates keys, configs and the chain spec of a new testnet in `dir`.
@@ -163,6 +224,15 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             dir.display()
         );
     }
+    if opts.consensus == Consensus::Pow {
+        // The spec would load, but no block could be mined on schedule.
+        anyhow::ensure!(
+            opts.block_time_ms >= 1000,
+            "a proof-of-work block time must be at least 1 second (block timestamps are whole \
+             seconds), got {} s",
+            opts.block_time_ms as f64 / 1000.0
+        );
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let keys: Vec<NodeKey> = (0..opts.nodes).map(|_| NodeKey::generate()).collect();
     let ports = ports(opts)?;
@@ -173,13 +243,14 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
     for (i, (key, (rpc, p2p))) in keys.iter().zip(&ports).enumerate() {
         let dir = node_dir(dir, i + 1);
         key.save(&dir.join("node.key"))?;
-        // Node 1 (the producer) is everyone's bootnode; it lists all others
-        // so that, restarted alone, it finds the network again.
+        // Node 1 is everyone's bootnode; it lists all others so that,
+        // restarted alone, it finds the network again.
         let bootnodes = if i == 0 {
             dials[1..].to_vec()
         } else {
             vec![dials[0].clone()]
         };
+        let pow = opts.consensus == Consensus::Pow;
         let file = NodeFile {
             datadir: ".".into(),
             rpc: SocketAddr::from(([127, 0, 0, 1], *rpc)),
@@ -187,7 +258,9 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             bootnodes,
             mdns: false,
             max_peers: 50,
-            beneficiary: None,
+            beneficiary: if pow { pow_beneficiary(i + 1) } else { None },
+            mine: pow,
+            miner_threads: pow.then_some(POW_MINER_THREADS),
             log: None,
         };
         let path = dir.join("node.toml");
@@ -257,6 +330,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("net");
         let opts = CreateOptions {
+            consensus: Consensus::Dev,
             nodes: 3,
             block_time_ms: 500,
             consortium: true,
@@ -293,8 +367,46 @@ mod tests {
     }
 
     #[test]
+    fn pow_testnet_mines_on_every_node_to_distinct_accounts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("pow");
+        let opts = CreateOptions {
+            consensus: Consensus::Pow,
+            nodes: 3,
+            block_time_ms: 3000,
+            consortium: false,
+            base_port: None,
+        };
+        let made = create(&dir, &opts).unwrap();
+        let EngineSpec::Pow(pow) = &made.spec.engine else {
+            panic!("not a PoW spec: {:?}", made.spec.engine);
+        };
+        assert_eq!(pow.target_block_time_ms, 3000);
+        assert_eq!(pow.block_reward, PowSpec::default().block_reward);
+        assert!(made.spec.timestamp.abs_diff(unix_now()) < 60);
+        assert_eq!(made.spec.chain_id, 31337);
+        let accounts = tally_crypto::mnemonic::dev_accounts(3);
+        for (node, (_, account)) in made.nodes.iter().zip(&accounts) {
+            assert_eq!(node.settings.beneficiary, *account);
+            assert!(made.spec.alloc.contains_key(account), "funded at genesis");
+            assert_eq!(node.settings.miner_threads, Some(POW_MINER_THREADS));
+            assert!(node.settings.mine);
+        }
+        // Below a second no timestamp could follow the schedule.
+        let too_fast = CreateOptions {
+            block_time_ms: 500,
+            ..opts
+        };
+        let Err(e) = create(&tmp.path().join("fast"), &too_fast) else {
+            panic!("a 0.5 s PoW block time was accepted");
+        };
+        assert!(e.to_string().contains("at least 1 second"), "{e}");
+    }
+
+    #[test]
     fn free_ports_are_distinct() {
         let opts = CreateOptions {
+            consensus: Consensus::Dev,
             nodes: 16,
             block_time_ms: 0,
             consortium: false,

@@ -1,8 +1,10 @@
 //! `tally testnet`: N local nodes as separate processes on loopback.
 //!
 //! The first start generates a directory (see [`layout`]): a node key and
-//! `node.toml` per node and a chain spec whose authority is node 1, funding
-//! the 10 test-mnemonic accounts like `tally dev`. Each node then runs as
+//! `node.toml` per node and a chain spec funding the 10 test-mnemonic
+//! accounts like `tally dev`, whose authority is node 1 (`--consensus dev`,
+//! the default) or where every node mines (`--consensus pow`). `tally init`
+//! writes the same directory without starting it. Each node then runs as
 //! `tally node --config D/node-i/node.toml --chain D/chain.toml` (the same
 //! command a user would type), its output in `D/node-i/node.log`. The parent
 //! waits until every RPC answers and the nodes have peers, prints the RPC
@@ -20,10 +22,10 @@ use std::{
 };
 
 use anyhow::Context;
-use tally_primitives::EngineSpec;
+use tally_primitives::{ChainSpec, EngineSpec};
 
 use crate::shutdown::Shutdown;
-use layout::{CreateOptions, Layout, NodeEntry, MAX_NODES};
+use layout::{Consensus, CreateOptions, Layout, NodeEntry, MAX_NODES};
 use procs::Proc;
 
 const DEFAULT_DIR: &str = "tally-testnet";
@@ -54,24 +56,78 @@ struct StopArgs {
     dir: PathBuf,
 }
 
+/// What a new network is: shared by `tally testnet` and `tally init`.
+#[derive(clap::Args)]
+pub struct NewNetworkArgs {
+    /// How many nodes (1 to 16) [default: 4].
+    #[arg(long, short)]
+    pub nodes: Option<usize>,
+    /// The consensus engine of the chain.
+    #[arg(long, value_enum, default_value_t = Consensus::Dev)]
+    pub consensus: Consensus,
+    /// dev: node 1 seals a block every SECONDS (may be fractional), 0 as
+    /// soon as transactions are pending, like `tally dev` [default: 1].
+    /// pow: the block time the difficulty steers toward, at least 1
+    /// [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    pub block_time: Option<f64>,
+    /// A consortium chain: only the network's own node keys may connect.
+    #[arg(long)]
+    pub consortium: bool,
+    /// RPC on ports P..P+N-1 and p2p on P+16..P+16+N-1 instead of free ports.
+    #[arg(long, value_name = "P")]
+    pub base_port: Option<u16>,
+}
+
+impl NewNetworkArgs {
+    /// Whether any option of a new network was given (they do not apply to
+    /// an existing one).
+    fn any(&self) -> bool {
+        self.block_time.is_some()
+            || self.consortium
+            || self.base_port.is_some()
+            || self.consensus != Consensus::Dev
+    }
+
+    /// The checked options.
+    pub fn create_options(&self) -> anyhow::Result<CreateOptions> {
+        let default_block_time = match self.consensus {
+            Consensus::Dev => 1.0,
+            Consensus::Pow => 2.0,
+        };
+        let block_time = self.block_time.unwrap_or(default_block_time);
+        anyhow::ensure!(
+            block_time.is_finite() && (0.0..=3600.0).contains(&block_time),
+            "--block-time must be between 0 and 3600 seconds, got {block_time}"
+        );
+        anyhow::ensure!(
+            self.consensus != Consensus::Pow || block_time >= 1.0,
+            "--block-time of a proof-of-work chain must be at least 1 second (block timestamps \
+             are whole seconds), got {block_time}"
+        );
+        let opts = CreateOptions {
+            consensus: self.consensus,
+            nodes: self.nodes.unwrap_or(4),
+            block_time_ms: (block_time * 1000.0).round() as u64,
+            consortium: self.consortium,
+            base_port: self.base_port,
+        };
+        anyhow::ensure!(
+            (1..=MAX_NODES).contains(&opts.nodes),
+            "--nodes must be between 1 and {MAX_NODES}, got {}",
+            opts.nodes
+        );
+        Ok(opts)
+    }
+}
+
 #[derive(clap::Args)]
 struct StartArgs {
-    /// How many nodes (1 to 16) a new testnet has [default: 4].
-    #[arg(long, short)]
-    nodes: Option<usize>,
+    #[command(flatten)]
+    new: NewNetworkArgs,
     /// The testnet directory: created if missing, restarted if it holds one.
     #[arg(long, default_value = DEFAULT_DIR)]
     dir: PathBuf,
-    /// Node 1 seals a block every SECONDS (may be fractional); 0 seals as
-    /// soon as transactions are pending, like `tally dev` [default: 1].
-    #[arg(long, value_name = "SECONDS")]
-    block_time: Option<f64>,
-    /// A consortium chain: only the testnet's own node keys may connect.
-    #[arg(long)]
-    consortium: bool,
-    /// RPC on ports P..P+N-1 and p2p on P+16..P+16+N-1 instead of free ports.
-    #[arg(long, value_name = "P")]
-    base_port: Option<u16>,
     /// Return once the nodes are up, leaving them running.
     #[arg(long)]
     detach: bool,
@@ -87,42 +143,28 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
 fn open_or_create(args: &StartArgs) -> anyhow::Result<Layout> {
     if layout::is_testnet(&args.dir) {
         let layout = layout::open(&args.dir)?;
-        if let Some(n) = args.nodes.filter(|n| *n != layout.nodes.len()) {
+        if let Some(n) = args.new.nodes.filter(|n| *n != layout.nodes.len()) {
             anyhow::bail!(
                 "{} holds a {}-node testnet, not {n}; use another --dir for a new one",
                 layout.dir.display(),
                 layout.nodes.len()
             );
         }
-        if args.block_time.is_some() || args.consortium || args.base_port.is_some() {
+        if args.new.any() {
             eprintln!(
-                "note: --block-time, --consortium and --base-port only apply to a new testnet; \
-                 {} keeps its chain spec and ports",
+                "note: --consensus, --block-time, --consortium and --base-port only apply to a \
+                 new testnet; {} keeps its chain spec and ports",
                 layout.dir.display()
             );
         }
         return Ok(layout);
     }
-    let block_time = args.block_time.unwrap_or(1.0);
-    anyhow::ensure!(
-        block_time.is_finite() && (0.0..=3600.0).contains(&block_time),
-        "--block-time must be between 0 and 3600 seconds, got {block_time}"
-    );
-    let opts = CreateOptions {
-        nodes: args.nodes.unwrap_or(4),
-        block_time_ms: (block_time * 1000.0).round() as u64,
-        consortium: args.consortium,
-        base_port: args.base_port,
-    };
-    anyhow::ensure!(
-        (1..=MAX_NODES).contains(&opts.nodes),
-        "--nodes must be between 1 and {MAX_NODES}, got {}",
-        opts.nodes
-    );
+    let opts = args.new.create_options()?;
     let layout = layout::create(&args.dir, &opts)?;
     println!(
-        "Created a {}-node testnet in {}",
+        "Created a {}-node {} testnet in {}",
         layout.nodes.len(),
+        opts.consensus.name(),
         layout.dir.display()
     );
     Ok(layout)
@@ -303,19 +345,35 @@ fn log_tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn print_table(layout: &Layout, pids: &[(usize, i32)], detached: bool) {
-    let (block_time, authority) = match &layout.spec.engine {
+/// How the chain makes blocks.
+fn sealing(spec: &ChainSpec) -> String {
+    match &spec.engine {
         EngineSpec::Dev {
-            block_time_ms,
-            authority,
-        } => (*block_time_ms, *authority),
-    };
+            block_time_ms: 0, ..
+        } => "blocks sealed as soon as transactions are pending".to_string(),
+        EngineSpec::Dev { block_time_ms, .. } => {
+            format!("a block every {} s", *block_time_ms as f64 / 1000.0)
+        }
+        EngineSpec::Pow(pow) => format!(
+            "proof of work, a block every {} s on average",
+            pow.target_block_time_ms as f64 / 1000.0
+        ),
+    }
+}
+
+/// The node's part in making blocks.
+fn role(spec: &ChainSpec, node: &NodeEntry) -> &'static str {
+    match &spec.engine {
+        EngineSpec::Dev { authority, .. } if *authority == Some(node.public) => "producer",
+        EngineSpec::Dev { .. } => "follower",
+        EngineSpec::Pow(_) if node.settings.mine => "miner",
+        EngineSpec::Pow(_) => "verifier",
+    }
+}
+
+fn print_table(layout: &Layout, pids: &[(usize, i32)], detached: bool) {
     let mut out = String::new();
-    let sealing = if block_time == 0 {
-        "blocks sealed as soon as transactions are pending".to_string()
-    } else {
-        format!("a block every {} s", block_time as f64 / 1000.0)
-    };
+    let sealing = sealing(&layout.spec);
     let kind = if layout.spec.members.is_empty() {
         "public".to_string()
     } else {
@@ -333,15 +391,23 @@ fn print_table(layout: &Layout, pids: &[(usize, i32)], detached: bool) {
             .iter()
             .find(|(i, _)| *i == node.index)
             .map_or("-".to_string(), |(_, p)| p.to_string());
-        let producer = authority == Some(node.public);
         out.push_str(&format!(
             "  {:<5} {:<8} {:<9} {:<25} {}\n",
             node.index,
             pid,
-            if producer { "producer" } else { "follower" },
+            role(&layout.spec, node),
             node.rpc_url(),
             node.dial
         ));
+    }
+    if matches!(layout.spec.engine, EngineSpec::Pow(_)) {
+        out.push_str("\nEach miner's rewards go to its beneficiary:\n");
+        for node in layout.nodes.iter().filter(|n| n.settings.mine) {
+            out.push_str(&format!(
+                "  node {}: {}\n",
+                node.index, node.settings.beneficiary
+            ));
+        }
     }
     out.push_str(
         "\nThe 10 test-mnemonic accounts (\"test test ... junk\") are funded as in `tally dev`.\n",

@@ -15,7 +15,8 @@ use std::{
     time::{Duration, Instant},
 };
 use tally_network::{Misbehaviour, Network, NetworkError, PeerId, SyncRequest, SyncResponse};
-use tally_primitives::Block;
+use tally_primitives::{Block, B256};
+use tally_state::ChainDb;
 use tally_sync::{RangeSync, SyncConfig};
 use tokio::{sync::mpsc, task::JoinSet};
 
@@ -36,6 +37,11 @@ pub(crate) enum SyncInput {
 }
 
 enum Done {
+    /// A branch fetched back from a block whose parent we lacked, lowest first.
+    Fork {
+        peer: PeerId,
+        result: Result<Vec<Block>, RangeError>,
+    },
     Status {
         peer: PeerId,
         result: Result<SyncResponse, NetworkError>,
@@ -82,6 +88,8 @@ struct Syncer<N: Network> {
     importing: Option<Importing>,
     /// The head when the log last said how sync goes.
     last_log: (Instant, u64),
+    /// Branches being fetched, by the hash they were asked from.
+    forks: HashSet<B256>,
 }
 
 pub(crate) async fn run<N: Network>(
@@ -108,6 +116,7 @@ pub(crate) async fn run<N: Network>(
         jobs: JoinSet::new(),
         importing: None,
         last_log: (Instant::now(), head),
+        forks: HashSet::new(),
     };
     let mut status_tick = tokio::time::interval(STATUS_INTERVAL);
     loop {
@@ -163,12 +172,11 @@ impl<N: Network> Syncer<N> {
             SyncInput::Block { from, block } => {
                 let number = block.header.number;
                 let head = self.head();
-                if number <= head {
-                    return;
-                }
-                // A run being imported will move the head; sync fetches
-                // this block if the run does not reach it.
-                if number == head + 1 && self.importing.is_none() {
+                // A block at or below our height, or right above it, may
+                // extend the head or a side branch: the chain thread
+                // decides. A run being imported will move the head; sync
+                // fetches this block if the run does not reach it.
+                if number <= head + 1 && self.importing.is_none() {
                     let outcome = self.import(vec![*block]).await;
                     if let Some((_, e)) = &outcome.error {
                         self.on_bad_import(from, e).await;
@@ -187,18 +195,64 @@ impl<N: Network> Syncer<N> {
         }
     }
 
+    /// Fetches `peer`'s blocks from `parent` (at `number`) back to a block
+    /// this node keeps, and imports them as a branch.
+    fn fetch_fork(&mut self, peer: PeerId, parent: B256, number: u64) {
+        if !self.forks.insert(parent) {
+            return;
+        }
+        let net = self.net.clone();
+        let db = self.chain.db.clone();
+        self.jobs.spawn(async move {
+            let result = fetch_branch(&net, peer, &db, parent, number).await;
+            Done::Fork { peer, result }
+        });
+    }
+
     async fn on_done(&mut self, done: Done) {
         match done {
+            Done::Fork { peer, result } => match result {
+                Ok(blocks) => {
+                    if let Some(first) = blocks.first() {
+                        self.forks.remove(&first.header.hash());
+                    }
+                    if let Some(last) = blocks.last() {
+                        self.forks.remove(&last.header.hash());
+                    }
+                    let outcome = self.import(blocks).await;
+                    if let Some((_, e)) = &outcome.error {
+                        if !matches!(e, ImportError::UnknownParent { .. }) {
+                            self.on_bad_import(peer, e).await;
+                        }
+                    }
+                }
+                Err(RangeError::Failed(reason)) => {
+                    tracing::debug!(%peer, "fetching a branch failed: {reason}");
+                    self.forks.clear();
+                }
+                Err(RangeError::Malformed(reason)) => {
+                    tracing::warn!(%peer, "malformed branch: {reason}");
+                    self.forks.clear();
+                    report(&self.net, peer, Misbehaviour::InvalidResponse).await;
+                }
+            },
             Done::Status { peer, result } => match result {
                 Ok(SyncResponse::Status {
                     genesis,
                     head_number,
-                    ..
+                    head_hash,
                 }) => {
                     if genesis != self.genesis {
                         report(&self.net, peer, Misbehaviour::InvalidResponse).await;
                     } else if self.peers.contains(&peer) {
                         self.plan.peer_head(peer, head_number);
+                        // A head we do not keep, at or below our height: the
+                        // peer is on another branch, maybe a heavier one.
+                        let hash = B256::from(head_hash);
+                        let kept = matches!(self.chain.db.weight(&hash), Ok(Some(_)));
+                        if !kept && head_number <= self.head() && self.importing.is_none() {
+                            self.fetch_fork(peer, hash, head_number);
+                        }
                     }
                 }
                 Ok(_) => report(&self.net, peer, Misbehaviour::InvalidResponse).await,
@@ -314,7 +368,12 @@ impl<N: Network> Syncer<N> {
         }
     }
 
-    async fn on_bad_import(&self, peer: PeerId, e: &ImportError) {
+    async fn on_bad_import(&mut self, peer: PeerId, e: &ImportError) {
+        if let ImportError::UnknownParent { number, parent, .. } = e {
+            // The peer is on another branch: fetch back to where we meet.
+            self.fetch_fork(peer, *parent, number.saturating_sub(1));
+            return;
+        }
         if e.is_invalid_block() {
             tracing::warn!(%peer, "refused an invalid block: {e}");
             report(&self.net, peer, Misbehaviour::InvalidBlock).await;
@@ -390,4 +449,78 @@ fn decode_blocks(raw: &[Vec<u8>]) -> Result<Vec<Block>, String> {
                 .map_err(|e| format!("block {i} of the answer does not decode: {e}"))
         })
         .collect()
+}
+
+/// Most blocks fetched back along another branch: deeper forks than this
+/// are below any engine's finality here.
+const MAX_FORK_BLOCKS: u64 = 1024;
+/// Blocks asked for at once while walking back.
+const FORK_STEP: u64 = 64;
+
+/// `peer`'s chain from the block `want` (at `number`) back to the first
+/// block whose parent this node keeps, lowest first.
+async fn fetch_branch<N: Network>(
+    net: &N,
+    peer: PeerId,
+    db: &ChainDb,
+    mut want: B256,
+    mut number: u64,
+) -> Result<Vec<Block>, RangeError> {
+    let kept = |h: &B256| matches!(db.weight(h), Ok(Some(_)));
+    let mut branch: Vec<Block> = Vec::new();
+    if kept(&want) {
+        return Ok(branch);
+    }
+    while (branch.len() as u64) < MAX_FORK_BLOCKS {
+        let start = number.saturating_sub(FORK_STEP - 1);
+        let count = (number - start + 1) as u32;
+        let raw = match net
+            .request(peer, SyncRequest::BlocksByRange { start, count })
+            .await
+        {
+            Ok(SyncResponse::Blocks(raw)) => raw,
+            Ok(SyncResponse::Error(e)) => return Err(RangeError::Failed(e)),
+            Ok(_) => {
+                return Err(RangeError::Malformed(
+                    "a range request answered with something else".into(),
+                ))
+            }
+            Err(e) => return Err(RangeError::Failed(e.to_string())),
+        };
+        let blocks = decode_blocks(&raw).map_err(RangeError::Malformed)?;
+        let mut found = false;
+        for block in blocks.into_iter().rev() {
+            if block.header.number > number {
+                continue;
+            }
+            if block.header.hash() != want {
+                // The peer moved to another branch meanwhile.
+                return Err(RangeError::Failed(format!(
+                    "the peer's block {} is not the one asked for",
+                    block.header.number
+                )));
+            }
+            want = block.header.parent_hash;
+            number = block.header.number.saturating_sub(1);
+            branch.push(block);
+            found = true;
+            if kept(&want) {
+                branch.reverse();
+                return Ok(branch);
+            }
+            if number == 0 && !kept(&want) {
+                return Err(RangeError::Malformed(
+                    "a branch from another genesis".into(),
+                ));
+            }
+        }
+        if !found {
+            return Err(RangeError::Failed(format!(
+                "the peer does not serve block {number} of its branch"
+            )));
+        }
+    }
+    Err(RangeError::Failed(format!(
+        "the branch is more than {MAX_FORK_BLOCKS} blocks deep"
+    )))
 }

@@ -63,6 +63,7 @@ pub fn config(
         dev_block_time_ms: None,
         node_key: Some(key),
         network,
+        mining: None,
     }
 }
 

@@ -3,20 +3,24 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+pub mod bare;
+pub mod client;
+
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use alloy_consensus::{Transaction as _, TxEip1559, TxEnvelope, TxLegacy};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{address, b256, Address, Bytes, Log, LogData, TxKind, B256, U256};
 use alloy_sol_types::{Revert, SolError};
+use futures::future::{self, BoxFuture};
 use tally_crypto::{address_of, secret_key, sign_transaction, SecretKey};
 use tally_primitives::block::{receipts_root, transactions_root};
 use tally_primitives::receipt::logs_bloom;
 use tally_primitives::{Account, Header, Receipt, SealedBlock, SealedHeader, TxLocation};
 use tally_rpc::{
-    Backend, BackendError, CallOutcome, CallRequest, CallStatus, NewBlock, PendingTransaction,
-    SyncProgress,
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
+    NodeIdentity, PeerInfo, PeerNetwork, PendingTransaction, SyncProgress, Work,
 };
 use tokio::sync::broadcast;
 
@@ -144,12 +148,73 @@ impl Chain {
     }
 }
 
+/// This node's peer id in the fixture.
+pub const LOCAL_PEER: &str = "12D3KooWLocalNodeOfTheFixture";
+/// The fixture's connected peers: one that dialled us, one we dialled.
+pub const PEER_IN: &str = "12D3KooWInboundPeerOfTheFixture";
+pub const PEER_OUT: &str = "12D3KooWOutboundPeerOfTheFixture";
+
+/// The fixture's peers as the node would report them.
+#[derive(Default)]
+pub struct TestNet {
+    pub peers: Vec<PeerInfo>,
+    pub blocked: BTreeSet<String>,
+    /// Addresses passed to `add_peer`, in order.
+    pub added: Vec<String>,
+}
+
+/// The fixture's miner; `work` is `None` until set.
+pub struct TestMiner {
+    pub info: MiningInfo,
+    pub work: Option<Work>,
+    /// `(nonce, pow_hash)` of every `submit_work`.
+    pub submitted: Vec<(u64, B256)>,
+    /// `(rate, id)` of every `submit_hashrate`.
+    pub rates: Vec<(U256, B256)>,
+}
+
 /// The in-memory backend. `push_block` extends the chain and notifies
 /// subscribers as the node does after a commit.
 pub struct TestBackend {
     chain: Mutex<Chain>,
     blocks_tx: broadcast::Sender<Arc<NewBlock>>,
     pending_tx: broadcast::Sender<B256>,
+    pub net: Mutex<TestNet>,
+    pub miner: Mutex<TestMiner>,
+}
+
+fn peer_info(id: &str, inbound: bool) -> PeerInfo {
+    PeerInfo {
+        id: id.to_string(),
+        name: "tally/v0.1.0".to_string(),
+        caps: vec!["tally/1/1337/00".to_string()],
+        network: PeerNetwork {
+            local_address: inbound.then(|| "/ip4/127.0.0.1/tcp/30303".to_string()),
+            remote_address: "/ip4/127.0.0.1/tcp/40000".to_string(),
+            inbound,
+            is_static: false,
+        },
+        listen_addrs: vec![format!("/ip4/127.0.0.1/tcp/30304/p2p/{id}")],
+    }
+}
+
+/// A peer id as the node parses one: bare (`12D3KooW…`) or at the end of a
+/// multiaddr. Anything else is invalid params, as in the node.
+fn parse_peer(text: &str) -> Result<String, BackendError> {
+    let id = if text.starts_with('/') {
+        text.rsplit_once("/p2p/").map(|(_, id)| id).ok_or_else(|| {
+            BackendError::InvalidParams(format!("address {text} does not name a peer"))
+        })?
+    } else {
+        text
+    };
+    if id.starts_with("12D3KooW") {
+        Ok(id.to_string())
+    } else {
+        Err(BackendError::InvalidParams(format!(
+            "invalid peer id {text:?}; expected a libp2p peer id"
+        )))
+    }
 }
 
 impl TestBackend {
@@ -164,6 +229,24 @@ impl TestBackend {
             chain: Mutex::new(Chain::default()),
             blocks_tx,
             pending_tx,
+            net: Mutex::new(TestNet {
+                peers: vec![peer_info(PEER_IN, true), peer_info(PEER_OUT, false)],
+                ..TestNet::default()
+            }),
+            miner: Mutex::new(TestMiner {
+                info: MiningInfo {
+                    mining: true,
+                    threads: 2,
+                    coinbase: address!("00000000000000000000000000000000000000fe"),
+                    hashrate: 1_500,
+                    external_hashrate: U256::from(500u64),
+                    bits: 0x207f_ffff,
+                    block_number: 5,
+                },
+                work: None,
+                submitted: Vec::new(),
+                rates: Vec::new(),
+            }),
         };
         let (a, b) = (addr_a(), addr_b());
         let eth = U256::from(10u128.pow(18));
@@ -237,6 +320,14 @@ impl TestBackend {
         self.chain.lock().expect("test lock")
     }
 
+    pub fn net(&self) -> std::sync::MutexGuard<'_, TestNet> {
+        self.net.lock().expect("test lock")
+    }
+
+    pub fn miner(&self) -> std::sync::MutexGuard<'_, TestMiner> {
+        self.miner.lock().expect("test lock")
+    }
+
     pub fn set_account(&self, address: Address, from_block: u64, nonce: u64, balance: U256) {
         let account = Account {
             nonce,
@@ -253,6 +344,17 @@ impl TestBackend {
     /// Appends a block with `txs` (senders recovered) and `receipts` on top
     /// of the head and tells subscribers.
     pub fn push_block(&self, txs: Vec<TxEnvelope>, receipts: Vec<Receipt>) -> SealedBlock {
+        self.push_sealed_block(txs, receipts, 0, Bytes::from_static(&[7; 65]))
+    }
+
+    /// `push_block` with the header's compact target and seal given.
+    pub fn push_sealed_block(
+        &self,
+        txs: Vec<TxEnvelope>,
+        receipts: Vec<Receipt>,
+        bits: u32,
+        seal: Bytes,
+    ) -> SealedBlock {
         let senders: Vec<Address> = txs
             .iter()
             .map(|tx| tally_crypto::recover_sender(tx).expect("signed by the fixture"))
@@ -274,8 +376,9 @@ impl TestBackend {
             gas_limit: 30_000_000,
             gas_used: receipts.last().map_or(0, |r| r.cumulative_gas_used),
             base_fee: BASE_FEE,
+            bits,
             extra_data: Bytes::from_static(b"tally"),
-            seal: Bytes::from_static(&[7; 65]),
+            seal,
         };
         let block = SealedBlock {
             header: header.seal_slow(),
@@ -301,6 +404,7 @@ impl TestBackend {
         let _ = self.blocks_tx.send(Arc::new(NewBlock {
             block: block.clone(),
             receipts,
+            removed: false,
         }));
         block
     }
@@ -509,5 +613,94 @@ impl Backend for TestBackend {
 
     fn subscribe_pending_txs(&self) -> broadcast::Receiver<B256> {
         self.pending_tx.subscribe()
+    }
+
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerInfo>, BackendError>> {
+        Box::pin(future::ready(Ok(self.net().peers.clone())))
+    }
+
+    fn node_identity(&self) -> BoxFuture<'_, Result<NodeIdentity, BackendError>> {
+        Box::pin(future::ready(Ok(NodeIdentity {
+            id: LOCAL_PEER.to_string(),
+            listen_addrs: vec![
+                format!("/ip4/127.0.0.1/tcp/30303/p2p/{LOCAL_PEER}"),
+                format!("/ip4/10.0.0.5/tcp/30303/p2p/{LOCAL_PEER}"),
+            ],
+        })))
+    }
+
+    fn add_peer(&self, url: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            if !url.starts_with('/') {
+                return Err(BackendError::InvalidParams(format!(
+                    "invalid peer address {url:?}; expected a multiaddr"
+                )));
+            }
+            let mut net = self.net();
+            if let Some((_, id)) = url.rsplit_once("/p2p/") {
+                if net.blocked.contains(id) {
+                    return Err(BackendError::Unavailable(format!(
+                        "could not dial {url}: peer {id} refused: blocked by the operator"
+                    )));
+                }
+            }
+            net.added.push(url);
+            Ok(())
+        })
+    }
+
+    fn remove_peer(&self, url: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        Box::pin(async move {
+            let id = parse_peer(&url)?;
+            let mut net = self.net();
+            let before = net.peers.len();
+            net.peers.retain(|p| p.id != id);
+            Ok(net.peers.len() < before)
+        })
+    }
+
+    fn block_peer(&self, peer: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let id = parse_peer(&peer)?;
+            let mut net = self.net();
+            net.peers.retain(|p| p.id != id);
+            net.blocked.insert(id);
+            Ok(())
+        })
+    }
+
+    fn unblock_peer(&self, peer: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        Box::pin(async move {
+            let id = parse_peer(&peer)?;
+            Ok(self.net().blocked.remove(&id))
+        })
+    }
+
+    fn blocked_peers(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
+        Box::pin(future::ready(Ok(self
+            .net()
+            .blocked
+            .iter()
+            .cloned()
+            .collect())))
+    }
+
+    fn mining_info(&self) -> Option<MiningInfo> {
+        Some(self.miner().info.clone())
+    }
+
+    fn get_work(&self) -> Option<Work> {
+        self.miner().work
+    }
+
+    fn submit_work(&self, nonce: u64, pow_hash: B256) -> Result<bool, BackendError> {
+        let mut miner = self.miner();
+        miner.submitted.push((nonce, pow_hash));
+        Ok(miner.work.is_some_and(|w| w.pow_hash == pow_hash))
+    }
+
+    fn submit_hashrate(&self, rate: U256, id: B256) -> bool {
+        self.miner().rates.push((rate, id));
+        true
     }
 }

@@ -1,0 +1,20 @@
+//! The node's error type.
+
+use tally_state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot create data directory {path}: {source}")]
+    Datadir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Rpc(#[from] tally_rpc::RpcError),
+    #[error("{0}")]
+    Chain(String),
+    #[error("network: {0}")]
+    Network(String),
+}

@@ -1,0 +1,331 @@
+//! Proof-of-work nodes: mining with rewards, side branches, reorgs to the
+//! heaviest chain after a partition heals (over the simulated network),
+//! transactions of abandoned blocks mined again exactly once, and refusal
+//! of bad headers.
+
+mod common;
+
+use common::*;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tally_crypto::node_key::NodeKey;
+use tally_network::{
+    peer_id_from_ed25519_secret,
+    sim::{Faults, SimNetwork},
+    PeerId,
+};
+use tally_node::{ImportError, Imported, MiningOptions, Node};
+use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256, U256};
+
+const REWARD: u64 = 50;
+
+fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// A PoW chain that mines fast in a debug build: an easy target, 1 s
+/// blocks, a half-life of two blocks so the target settles within seconds
+/// whatever this machine's hash rate.
+fn pow_spec() -> ChainSpec {
+    let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(4)
+        .into_iter()
+        .map(|(_, a)| {
+            let account = GenesisAccount {
+                balance: U256::from(10u128.pow(24)),
+                ..Default::default()
+            };
+            (a, account)
+        })
+        .collect();
+    let mut spec = ChainSpec::dev(alloc, 0);
+    spec.engine = EngineSpec::Pow(PowSpec {
+        target_block_time_ms: 1000,
+        initial_bits: 0x1f00_ffff,
+        halflife_s: 2,
+        block_reward: ether(REWARD),
+        halving_interval: 0,
+        finality_depth: 64,
+        safe_depth: 2,
+        max_future_s: 15,
+    });
+    spec.timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    spec
+}
+
+struct Miner {
+    node: Node,
+    peer: PeerId,
+    coinbase: Address,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_miner(spec: &ChainSpec, i: u8, coinbase: Address) -> Miner {
+    let dir = tempfile::tempdir().unwrap();
+    let key = NodeKey::from_bytes(&[60 + i; 32]);
+    let mut cfg = config(dir.path(), spec.clone(), key.clone(), None);
+    cfg.beneficiary = coinbase;
+    cfg.mining = Some(MiningOptions { threads: 1 });
+    let node = Node::start(cfg).await.unwrap();
+    let peer = peer_id_from_ed25519_secret(key.to_bytes()).unwrap();
+    Miner {
+        node,
+        peer,
+        coinbase,
+        _dir: dir,
+    }
+}
+
+fn balance(node: &Node, who: Address) -> U256 {
+    node.db()
+        .latest_state()
+        .unwrap()
+        .account(&who)
+        .unwrap()
+        .map_or(U256::ZERO, |a| a.balance)
+}
+
+fn nonce(node: &Node, who: Address) -> u64 {
+    node.db()
+        .latest_state()
+        .unwrap()
+        .account(&who)
+        .unwrap()
+        .map_or(0, |a| a.nonce)
+}
+
+fn account(i: usize) -> Address {
+    tally_crypto::mnemonic::dev_accounts(4)[i].1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miner_mines_blocks_and_earns_rewards_and_fees() {
+    let spec = pow_spec();
+    let coinbase = Address::repeat_byte(0xc0);
+    let m = start_miner(&spec, 0, coinbase).await;
+    m.node.submit_transaction(transfer(0, 0, 1)).unwrap();
+    wait_for("the transfer mined", 60, || nonce(&m.node, account(0)) == 1).await;
+    wait_for("three mined blocks", 60, || m.node.head().number >= 3).await;
+    m.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let head = m.node.head();
+    assert_ne!(head.bits, 0, "PoW blocks carry their target");
+    assert_eq!(head.seal.len(), 8, "the seal is the nonce");
+    // Every block's reward, plus the transfer's tip (21000 gas at 1 gwei).
+    let expected = ether(REWARD) * U256::from(head.number) + U256::from(21_000u64 * 1_000_000_000);
+    assert_eq!(balance(&m.node, coinbase), expected);
+    assert_eq!(nonce(&m.node, account(0)), 1);
+    m.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_heals_onto_the_heaviest_chain_with_each_transaction_once() {
+    let spec = pow_spec();
+    let sim = SimNetwork::new(7, Faults::default());
+    let mut miners = Vec::new();
+    for i in 0..3u8 {
+        let m = start_miner(&spec, i, Address::repeat_byte(0xa0 + i)).await;
+        miners.push(m);
+    }
+    for m in &mut miners {
+        let (handle, events) = sim.join(m.peer);
+        m.node.attach_network(handle, events);
+    }
+    wait_for("a few shared blocks", 60, || {
+        miners.iter().all(|m| m.node.head().number >= 2)
+    })
+    .await;
+
+    // Node 0 alone against nodes 1 and 2. Each side mines its own
+    // transaction; node 0 then stops mining, so the other side is heavier.
+    sim.partition(&[vec![miners[0].peer], vec![miners[1].peer, miners[2].peer]]);
+    let split = miners.iter().map(|m| m.node.head().number).max().unwrap();
+    let lone_tx = miners[0]
+        .node
+        .submit_transaction(transfer(0, 0, 7))
+        .unwrap();
+    let pair_tx = miners[1]
+        .node
+        .submit_transaction(transfer(1, 0, 9))
+        .unwrap();
+    wait_for("the lone side to mine its transaction", 60, || {
+        matches!(miners[0].node.db().tx_location(lone_tx), Ok(Some(_)))
+    })
+    .await;
+    miners[0].node.set_mining(false);
+    let lone_head = miners[0].node.head();
+    assert!(lone_head.number > split - 1);
+    wait_for("the pair to mine well past the lone side", 90, || {
+        miners[1].node.head().number >= lone_head.number + 4
+            && matches!(miners[1].node.db().tx_location(pair_tx), Ok(Some(_)))
+    })
+    .await;
+    assert!(
+        matches!(miners[1].node.db().tx_location(lone_tx), Ok(None)),
+        "the partition let the lone side's transaction through"
+    );
+
+    // Heal: node 0 follows the heavier chain; its transaction goes back to
+    // its pool and, mining again, into the winning chain.
+    sim.heal();
+    let abandoned = lone_head.hash;
+    wait_for("node 0 to abandon its branch", 60, || {
+        miners[0]
+            .node
+            .db()
+            .header_by_number(lone_head.number)
+            .ok()
+            .flatten()
+            .map(|h| h.hash)
+            != Some(abandoned)
+    })
+    .await;
+    miners[0].node.set_mining(true);
+    wait_for(
+        "the lone transaction on the winning chain everywhere",
+        90,
+        || {
+            miners
+                .iter()
+                .all(|m| matches!(m.node.db().tx_location(lone_tx), Ok(Some(_))))
+        },
+    )
+    .await;
+
+    // Stop mining and let everyone settle on one head.
+    for m in &miners {
+        m.node.set_mining(false);
+    }
+    wait_for("one head everywhere", 60, || {
+        let h = miners[0].node.head().hash;
+        miners.iter().all(|m| m.node.head().hash == h)
+    })
+    .await;
+    let nodes: Vec<&Node> = miners.iter().map(|m| &m.node).collect();
+    let head = nodes[0].head();
+    for n in 0..=head.number {
+        assert_same_block(&nodes, n);
+    }
+    for m in &miners {
+        // Each transaction exactly once: one nonce step per sender, and the
+        // index points at a canonical block holding it.
+        assert_eq!(nonce(&m.node, account(0)), 1);
+        assert_eq!(nonce(&m.node, account(1)), 1);
+        for tx in [lone_tx, pair_tx] {
+            let at = m.node.db().tx_location(tx).unwrap().unwrap();
+            let block = m
+                .node
+                .db()
+                .block_by_number(at.block_number)
+                .unwrap()
+                .unwrap();
+            assert_eq!(block.hash(), at.block_hash);
+            assert_eq!(block.tx_hashes().filter(|h| *h == tx).count(), 1);
+        }
+        assert!(
+            m.node
+                .metrics()
+                .blocks
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        );
+    }
+    let reorgs = miners[0]
+        .node
+        .metrics()
+        .reorgs
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(reorgs >= 1, "node 0 never reorged");
+    // Rewards went to the coinbase of the block that earned them.
+    let total: U256 = miners
+        .iter()
+        .map(|m| balance(&m.node, m.coinbase))
+        .fold(U256::ZERO, |a, b| a + b);
+    assert!(total >= ether(REWARD) * U256::from(head.number));
+    for m in miners {
+        m.node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heavier_branch_replaces_the_head_and_bad_blocks_are_refused() {
+    let spec = pow_spec();
+    let a = start_miner(&spec, 10, Address::repeat_byte(0xaa)).await;
+    let b = start_miner(&spec, 11, Address::repeat_byte(0xbb)).await;
+    // Separate chains from one genesis; b's ends up with more work.
+    wait_for("a's block", 60, || a.node.head().number >= 1).await;
+    a.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let weight = |n: &Node| n.db().weight(&n.head().hash).unwrap().unwrap();
+    let a_weight = weight(&a.node);
+    wait_for("b's heavier branch", 60, || {
+        b.node.head().number >= 2 && weight(&b.node) > a_weight
+    })
+    .await;
+    b.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a_head = a.node.head();
+    let b_head = b.node.head();
+    assert_ne!(
+        a.node.db().header_by_number(1).unwrap().unwrap().hash,
+        b.node.db().header_by_number(1).unwrap().unwrap().hash
+    );
+
+    // A forged seal on b's block 1: refused, nothing kept.
+    let mut forged = b.node.db().block_by_number(1).unwrap().unwrap().to_block();
+    forged.header.seal = vec![0u8; 8].into();
+    let err = a.node.import_block(forged.clone()).await.unwrap_err();
+    assert!(err.is_invalid_block(), "{err}");
+    // Wrong difficulty bits (with the original nonce) are refused too.
+    let mut wrong_bits = b.node.db().block_by_number(1).unwrap().unwrap().to_block();
+    wrong_bits.header.bits = 0x207f_ffff;
+    let err = a.node.import_block(wrong_bits).await.unwrap_err();
+    assert!(err.is_invalid_block(), "{err}");
+    assert_eq!(a.node.head(), a_head);
+
+    // b's branch, one block at a time: side blocks until it outweighs a's.
+    let mut outcomes = Vec::new();
+    for n in 1..=b_head.number {
+        let block = b.node.db().block_by_number(n).unwrap().unwrap().to_block();
+        outcomes.push(a.node.import_block(block).await.unwrap());
+    }
+    let b1 = b.node.db().header_by_number(1).unwrap().unwrap();
+    if b.node.db().weight(&b1.hash).unwrap().unwrap() < a_weight {
+        assert_eq!(
+            outcomes[0],
+            Imported::Side,
+            "a lighter block went canonical"
+        );
+    }
+    assert!(
+        a.node
+            .metrics()
+            .reorgs
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    assert!(matches!(outcomes.last(), Some(Imported::Canonical(_))));
+    assert_eq!(a.node.head(), b_head);
+    assert_eq!(a.node.db().latest_state().unwrap().number(), b_head.number);
+    // The abandoned block is known as a side block: importing it again is a no-op.
+    let old = a
+        .node
+        .db()
+        .side_block(&a_head.hash)
+        .unwrap()
+        .expect("kept as a side block");
+    assert_eq!(a.node.import_block(old).await.unwrap(), Imported::Known);
+    // A block building on an unknown parent is not the sender's fault.
+    let mut orphan = b.node.db().block_by_number(2).unwrap().unwrap().to_block();
+    orphan.header.parent_hash = B256::repeat_byte(3);
+    match a.node.import_block(orphan).await {
+        Err(e @ ImportError::UnknownParent { .. }) => assert!(!e.is_invalid_block()),
+        other => panic!("expected an unknown parent, got {other:?}"),
+    }
+    a.node.stop().await;
+    b.node.stop().await;
+}
