@@ -1,6 +1,7 @@
 //! The RPC server's view of the node.
 
-use crate::{adapters::ExecState, chain::Chain, driver::ChainMsg, metrics::add};
+use crate::{adapters::ExecState, admin, chain::Chain, driver::ChainMsg, metrics::add};
+use futures::future::BoxFuture;
 use std::{
     sync::{atomic::Ordering, mpsc::SyncSender, Arc},
     time::Instant,
@@ -11,7 +12,7 @@ use tally_primitives::{
 };
 use tally_rpc::{
     Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
-    PendingTransaction, SyncProgress, Work,
+    NodeIdentity, PeerInfo, PendingTransaction, SyncProgress, Work,
 };
 use tally_state::StateError;
 use tokio::sync::broadcast;
@@ -425,5 +426,33 @@ impl Backend for NodeBackend {
         }
         self.chain.mining.submit_hashrate(id, rate);
         true
+    }
+
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerInfo>, BackendError>> {
+        admin::peers(self.chain.net.control.get())
+    }
+
+    fn node_identity(&self) -> BoxFuture<'_, Result<NodeIdentity, BackendError>> {
+        admin::node_identity(self.chain.net.control.get())
+    }
+
+    fn add_peer(&self, url: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        admin::add_peer(self.chain.net.control.get(), url)
+    }
+
+    fn remove_peer(&self, url: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        admin::remove_peer(self.chain.net.control.get(), url)
+    }
+
+    fn block_peer(&self, peer: String) -> BoxFuture<'_, Result<(), BackendError>> {
+        admin::block_peer(self.chain.net.control.get(), peer)
+    }
+
+    fn unblock_peer(&self, peer: String) -> BoxFuture<'_, Result<bool, BackendError>> {
+        admin::unblock_peer(self.chain.net.control.get(), peer)
+    }
+
+    fn blocked_peers(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
+        admin::blocked_peers(self.chain.net.control.get())
     }
 }

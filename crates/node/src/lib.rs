@@ -20,6 +20,7 @@
 //! ([`tally_chain::BlockTree`]); `net` talks to peers; `backend` answers RPC.
 
 mod adapters;
+mod admin;
 mod backend;
 mod chain;
 mod config;

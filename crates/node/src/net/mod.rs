@@ -38,6 +38,8 @@ pub(crate) struct NetShared {
     pub sync: watch::Sender<Progress>,
     /// Raw transactions accepted over RPC, to gossip. Unset without a network.
     pub local_txs: OnceLock<mpsc::Sender<Bytes>>,
+    /// The operator's peer controls (`admin_` RPC). Unset without a network.
+    pub control: OnceLock<tally_network::PeerControl>,
 }
 
 impl NetShared {
@@ -50,6 +52,7 @@ impl NetShared {
         Self {
             sync,
             local_txs: OnceLock::new(),
+            control: OnceLock::new(),
         }
     }
 }
@@ -81,6 +84,10 @@ pub(crate) fn spawn<N: Network>(
     let (local_tx, local_rx) = mpsc::channel(limits::LOCAL_TX_QUEUE);
     // A node attaches one network; a second attach keeps the first's queue.
     let _ = chain.net.local_txs.set(local_tx);
+    let _ = chain
+        .net
+        .control
+        .set(tally_network::PeerControl::new(net.clone()));
     let (sync_in, sync_rx) = mpsc::channel(limits::SYNC_QUEUE);
     let (pool_in, pool_rx) = mpsc::channel(limits::TX_QUEUE);
     vec![
