@@ -61,6 +61,10 @@ pub enum SyncResponse {
         genesis: [u8; 32],
         head_number: u64,
         head_hash: [u8; 32],
+        /// Fork-choice weight of the peer's head (`u128` big-endian), so a
+        /// node can tell a heavier branch from a longer one.
+        #[serde(default)]
+        head_weight: [u8; 16],
     },
     /// The peer could not serve the request (the reason is for logs only).
     Error(String),

@@ -68,6 +68,7 @@ fn serve(handle: SimHandle, mut events: mpsc::Receiver<NetworkEvent>, marker: u6
                     genesis: [7; 32],
                     head_number: marker,
                     head_hash: [0; 32],
+                    head_weight: [0; 16],
                 };
                 let _ = handle.respond(id, status).await;
             }
@@ -195,7 +196,8 @@ async fn request_round_trip_over_delays() {
         SyncResponse::Status {
             genesis: [7; 32],
             head_number: 42,
-            head_hash: [0; 32]
+            head_hash: [0; 32],
+            head_weight: [0; 16]
         }
     );
     let elapsed = started.elapsed();

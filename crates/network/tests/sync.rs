@@ -31,6 +31,7 @@ fn serve(mut node: common::Node, block_size: usize) -> JoinHandle<()> {
                     genesis: [1; 32],
                     head_number: 42,
                     head_hash: [9; 32],
+                    head_weight: [0; 16],
                 },
             };
             node.handle
@@ -71,7 +72,8 @@ async fn block_range_request_gets_its_response() {
         SyncResponse::Status {
             genesis: [1; 32],
             head_number: 42,
-            head_hash: [9; 32]
+            head_hash: [9; 32],
+            head_weight: [0; 16]
         }
     );
     let known = within(

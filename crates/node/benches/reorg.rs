@@ -130,11 +130,13 @@ fn main() {
         mine(&b, &accounts, DEPTH + 1, 2).await;
         // A pause can let one empty block slip through: make sure B is
         // the longer (and, at equal targets, heavier) branch.
-        while b.head().number <= a.head().number {
+        if b.head().number <= a.head().number {
             b.set_mining(true);
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            while b.head().number <= a.head().number {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            b.set_mining(false);
         }
-        b.set_mining(false);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let (a_head, b_head) = (a.head(), b.head());
         let mut txs_a = 0;

@@ -171,6 +171,11 @@ impl Chain {
                     .is_ok()
                 {
                     returned += 1;
+                    // Peers that never saw it (the other side of a
+                    // partition) get it again, so any miner can include it.
+                    if let Some(gossip) = self.net.local_txs.get() {
+                        let _ = gossip.try_send(tx.encoded_2718().into());
+                    }
                 }
             }
         }

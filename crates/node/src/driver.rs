@@ -75,6 +75,9 @@ pub(crate) struct BatchOutcome {
     pub error: Option<(u64, ImportError)>,
 }
 
+/// How long a failed block build waits before the engine is asked again.
+const RETRY_MS: Millis = 200;
+
 /// Blocks found invalid are remembered (by hash) up to this many, so a
 /// peer cannot make the node check them again.
 const BAD_BLOCKS: usize = 4096;
@@ -100,6 +103,7 @@ pub(crate) fn spawn(
                 template: None,
                 chain_tx,
                 queue: VecDeque::new(),
+                retry: None,
             };
             thread.run(rx)
         })
@@ -154,6 +158,8 @@ struct ChainThread {
     template: Option<Template>,
     chain_tx: SyncSender<ChainMsg>,
     queue: VecDeque<Effect>,
+    /// A failed build to ask the engine for again, and when.
+    retry: Option<(B256, Millis)>,
 }
 
 impl ChainThread {
@@ -194,8 +200,24 @@ impl ChainThread {
                     Effect::Broadcast(_) => {}
                 }
             }
-            let timeout = wake.map_or(Duration::from_secs(1), |at| {
-                Duration::from_millis(at.saturating_sub(now_ms()))
+            // Timers fire even while messages keep the channel busy.
+            let now = now_ms();
+            if let Some((parent, _)) = self.retry.filter(|(_, at)| now >= *at) {
+                self.retry = None;
+                self.tell(Event::BuildFailed { parent, now });
+                continue;
+            }
+            if wake.is_some_and(|w| now >= w) {
+                wake = None;
+                self.tell(Event::Tick { now });
+                continue;
+            }
+            let next = match (wake, self.retry.map(|(_, at)| at)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = next.map_or(Duration::from_secs(1), |at| {
+                Duration::from_millis(at.saturating_sub(now))
             });
             match rx.recv_timeout(timeout) {
                 Ok(ChainMsg::TxsPending) => {
@@ -212,13 +234,8 @@ impl ChainThread {
                 }
                 Ok(ChainMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(msg) => self.on_msg(msg),
-                Err(RecvTimeoutError::Timeout) => {
-                    let now = now_ms();
-                    if wake.is_some_and(|w| now >= w) {
-                        wake = None;
-                        self.tell(Event::Tick { now });
-                    }
-                }
+                // The timers are checked at the top of the loop.
+                Err(RecvTimeoutError::Timeout) => {}
             }
         }
     }
@@ -274,13 +291,15 @@ impl ChainThread {
     fn build(&mut self, parent: B256, timestamp: u64) {
         let head = self.chain.head.read().clone();
         let failed = |this: &mut Self, e: String| {
-            tracing::error!("block production failed: {e}");
-            // Do not spin on a persistent fault (e.g. a full disk).
-            std::thread::sleep(Duration::from_millis(200));
-            this.tell(Event::BuildFailed {
-                parent,
-                now: now_ms(),
-            });
+            if e.contains("ahead of this node's clock") {
+                // Blocks came faster than timestamps may advance: wait.
+                tracing::debug!("block production waits: {e}");
+            } else {
+                tracing::error!("block production failed: {e}");
+            }
+            // Retried shortly, not at once: do not spin on a persistent
+            // fault (e.g. a full disk), and keep importing meanwhile.
+            this.retry = Some((parent, now_ms() + RETRY_MS));
         };
         if head.hash != parent {
             // The head moved since the engine asked; it will ask again.
@@ -387,11 +406,7 @@ impl ChainThread {
             }
             Err(e) => {
                 tracing::error!("block production failed: {e}");
-                std::thread::sleep(Duration::from_millis(200));
-                self.tell(Event::BuildFailed {
-                    parent,
-                    now: now_ms(),
-                });
+                self.retry = Some((parent, now_ms() + RETRY_MS));
             }
         }
     }

@@ -120,6 +120,7 @@ fn rogue_answer(
                 genesis: genesis.hash.0,
                 head_number: head.number,
                 head_hash: head.hash.0,
+                head_weight: [0; 16],
             }
         }
         SyncRequest::BlockByHash(hash) => SyncResponse::Block(

@@ -233,10 +233,21 @@ impl Engine for PowEngine {
     ) -> Result<(), SealError> {
         header.bits = self.next_bits(parent);
         let median = median_time_past(chain, parent, header.number)?;
-        header.timestamp = header
-            .timestamp
-            .max(parent.timestamp)
-            .max(median.saturating_add(1));
+        // The timestamp comes in as this node's clock. Blocks found faster
+        // than one a second push the median ahead of it; a block too far
+        // ahead would be refused by every peer, so wait instead (the node
+        // retries the build shortly).
+        let clock = header.timestamp;
+        header.timestamp = clock.max(parent.timestamp).max(median.saturating_add(1));
+        let limit = self.spec.max_future_s;
+        if header.timestamp > clock.saturating_add(limit) {
+            return Err(SealError::TimestampInFuture {
+                number: header.number,
+                timestamp: header.timestamp,
+                now: clock,
+                limit,
+            });
+        }
         Ok(())
     }
 

@@ -172,6 +172,8 @@ fn prepare_sets_bits_and_lifts_the_timestamp_above_the_median() {
     // Behind schedule, so the rule makes the target easier than the initial one.
     let (view, blocks) = chain(&e, (1..=12).map(|n| GENESIS_TIME + 3 * n));
     let parent = blocks.last().unwrap();
+    // A clock far behind the chain: the block would be too far ahead of
+    // it, so prepare refuses rather than build a block peers refuse.
     let mut header = Header {
         parent_hash: parent.hash,
         number: 13,
@@ -179,6 +181,11 @@ fn prepare_sets_bits_and_lifts_the_timestamp_above_the_median() {
         bits: 0,
         ..Default::default()
     };
+    assert!(matches!(
+        e.prepare(&view, parent, &mut header),
+        Err(SealError::TimestampInFuture { .. })
+    ));
+    header.timestamp = parent.timestamp - 2;
     e.prepare(&view, parent, &mut header).unwrap();
     assert_eq!(header.bits, e.next_bits(parent));
     assert_ne!(header.bits, TEST_BITS);

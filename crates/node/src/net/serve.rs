@@ -14,6 +14,13 @@ pub(crate) fn answer(chain: &Chain, request: SyncRequest) -> SyncResponse {
                     genesis: genesis.hash.0,
                     head_number: head.number,
                     head_hash: head.hash.0,
+                    head_weight: chain
+                        .db
+                        .weight(&head.hash)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                        .to_be_bytes(),
                 },
                 _ => SyncResponse::Error("genesis block unreadable".into()),
             }

@@ -241,16 +241,28 @@ impl<N: Network> Syncer<N> {
                     genesis,
                     head_number,
                     head_hash,
+                    head_weight,
                 }) => {
                     if genesis != self.genesis {
                         report(&self.net, peer, Misbehaviour::InvalidResponse).await;
                     } else if self.peers.contains(&peer) {
-                        self.plan.peer_head(peer, head_number);
-                        // A head we do not keep, at or below our height: the
-                        // peer is on another branch, maybe a heavier one.
+                        let theirs = u128::from_be_bytes(head_weight);
+                        let head = self.chain.head.read().clone();
+                        let ours = self.chain.db.weight(&head.hash).ok().flatten().unwrap_or(0);
+                        // A longer but lighter chain is not worth syncing
+                        // (0: a peer that does not say).
+                        if theirs > ours || (theirs == 0 && head_number > head.number) {
+                            self.plan.peer_head(peer, head_number);
+                        }
+                        // A heavier head we do not keep, at or below our
+                        // height: the peer is on another branch.
                         let hash = B256::from(head_hash);
                         let kept = matches!(self.chain.db.weight(&hash), Ok(Some(_)));
-                        if !kept && head_number <= self.head() && self.importing.is_none() {
+                        if !kept
+                            && theirs > ours
+                            && head_number <= head.number
+                            && self.importing.is_none()
+                        {
                             self.fetch_fork(peer, hash, head_number);
                         }
                     }
@@ -515,8 +527,9 @@ async fn fetch_branch<N: Network>(
             }
         }
         if !found {
-            return Err(RangeError::Failed(format!(
-                "the peer does not serve block {number} of its branch"
+            // It announced (or built on) this branch and cannot serve it.
+            return Err(RangeError::Malformed(format!(
+                "the peer does not serve block {number} of the branch it announced"
             )));
         }
     }
