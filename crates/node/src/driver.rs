@@ -590,11 +590,14 @@ impl ChainThread {
     /// Reorgs to the best tip while it is not the head. A branch with an
     /// invalid block is dropped and the next best tried.
     fn adopt_best(&mut self) -> Result<(), ImportError> {
+        // The first invalid block met, reported even when the node then
+        // settles on the next best branch.
+        let mut refused: Option<ImportError> = None;
         loop {
             let head = self.tree.head().header.hash;
             let best = self.tree.best().header.hash;
             if best == head {
-                return Ok(());
+                return refused.map_or(Ok(()), Err);
             }
             let route = self
                 .tree
@@ -623,7 +626,7 @@ impl ChainThread {
                         let _ = self.chain.produced.send(Arc::new(b.block.clone()));
                     }
                     self.on_new_head();
-                    return Ok(());
+                    return refused.map_or(Ok(()), Err);
                 }
                 Err(Refused {
                     invalid: Some(bad),
@@ -633,13 +636,12 @@ impl ChainThread {
                     let removed = self.tree.remove_subtree(&bad);
                     self.mark_bad(&removed);
                     self.chain.drop_side_blocks(&removed)?;
-                    if best == self.tree.best().header.hash {
+                    if removed.is_empty() {
+                        // Cannot happen (the head's own chain was executed
+                        // already); never loop on it.
                         return Err(error);
                     }
-                    // Loop: try the next best branch, but report this block.
-                    if self.tree.best().header.hash == self.tree.head().header.hash {
-                        return Err(error);
-                    }
+                    refused.get_or_insert(error);
                 }
                 Err(Refused {
                     invalid: None,

@@ -329,3 +329,98 @@ async fn a_heavier_branch_replaces_the_head_and_bad_blocks_are_refused() {
     a.node.stop().await;
     b.node.stop().await;
 }
+
+/// Re-mines `header`'s nonce for its own bits.
+fn reseal(mut header: tally_primitives::Header) -> tally_primitives::Header {
+    use tally_consensus::pow::{hash::search, target::target_from_bits};
+    let target = target_from_bits(header.bits).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let hashes = std::sync::atomic::AtomicU64::new(0);
+    let nonce = search(&header.seal_hash(), &target, 0..=u64::MAX, &stop, &hashes)
+        .expect("a nonce for an easy target");
+    header.seal = nonce.to_be_bytes().to_vec().into();
+    header
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heavier_branch_with_an_invalid_block_is_refused_and_not_kept() {
+    let spec = pow_spec();
+    let a = start_miner(&spec, 20, Address::repeat_byte(0xaa)).await;
+    let b = start_miner(&spec, 21, Address::repeat_byte(0xbb)).await;
+    wait_for("a's block", 60, || a.node.head().number >= 1).await;
+    a.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let weight = |n: &Node| n.db().weight(&n.head().hash).unwrap().unwrap();
+    let a_weight = weight(&a.node);
+    let a_head = a.node.head();
+    wait_for("b's heavier branch", 60, || {
+        b.node.head().number >= 4 && weight(&b.node) > a_weight
+    })
+    .await;
+    b.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // b's branch with a false state root in block 2, every block from
+    // there re-mined so that its proof of work (and the links) hold.
+    let mut forged = Vec::new();
+    let mut parent_hash = None;
+    for n in 1..=b.node.head().number {
+        let mut block = b.node.db().block_by_number(n).unwrap().unwrap().to_block();
+        if n == 2 {
+            block.header.state_root = B256::repeat_byte(0x66);
+        }
+        if let Some(p) = parent_hash {
+            block.header.parent_hash = p;
+        }
+        if n >= 2 {
+            block.header = reseal(block.header);
+        }
+        parent_hash = Some(block.header.hash());
+        forged.push(block);
+    }
+    let bad = forged[1].header.hash();
+    let mut refused = None;
+    for block in forged.clone() {
+        match a.node.import_block(block).await {
+            Ok(_) => {}
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("the branch with a false state root is refused");
+    assert!(err.is_invalid_block(), "{err}");
+    assert!(err.to_string().contains("state root"), "{err}");
+    // a is on the heaviest valid chain: its own, or b's block 1 if that
+    // alone weighs more (equal work: the lower hash); it keeps nothing
+    // from the bad block on.
+    let b1 = b.node.db().header_by_number(1).unwrap().unwrap();
+    let b1_weight = b.node.db().weight(&b1.hash).unwrap().unwrap();
+    let expected =
+        if (b1_weight, std::cmp::Reverse(b1.hash)) > (a_weight, std::cmp::Reverse(a_head.hash)) {
+            b1
+        } else {
+            a_head.clone()
+        };
+    assert_eq!(a.node.head(), expected);
+    for block in &forged[1..] {
+        assert!(a
+            .node
+            .db()
+            .side_block(&block.header.hash())
+            .unwrap()
+            .is_none());
+        assert!(a.node.db().weight(&block.header.hash()).unwrap().is_none());
+    }
+    // Offered again, it is refused at once as known bad.
+    let again = a.node.import_block(forged[1].clone()).await.unwrap_err();
+    assert!(
+        matches!(again, ImportError::BadAncestor { hash, .. } if hash == bad),
+        "{again}"
+    );
+    let child = a.node.import_block(forged[2].clone()).await.unwrap_err();
+    assert!(child.is_invalid_block(), "{child}");
+    a.node.stop().await;
+    b.node.stop().await;
+}
