@@ -247,11 +247,11 @@ impl BlockTree {
     fn find_best(&self) -> B256 {
         self.blocks
             .values()
+            // Tips only: blocks nothing builds on.
             .filter(|e| {
-                !self
-                    .children
+                self.children
                     .get(&e.header.hash)
-                    .is_some_and(|c| !c.is_empty())
+                    .is_none_or(|c| c.is_empty())
             })
             .fold(
                 self.root(),

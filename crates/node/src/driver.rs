@@ -398,7 +398,7 @@ impl ChainThread {
                     .metrics
                     .blocks_mined
                     .fetch_add(1, Ordering::Relaxed);
-                self.extend_tree(&[block.clone()], &[weight]);
+                self.extend_tree(std::slice::from_ref(&block), &[weight]);
                 // Nobody listening (no network) is fine.
                 let _ = self.chain.produced.send(Arc::new(block.block.clone()));
                 self.tell(self.pending_event());
