@@ -42,7 +42,7 @@ pub(crate) struct Chain {
     /// Blocks this node built, for gossip.
     pub produced: broadcast::Sender<Arc<SealedBlock>>,
     /// What the network tasks share with RPC.
-    pub net: Arc<crate::net::NetShared>,
+    pub net: Arc<crate::net_state::NetShared>,
     /// The miner's state and the work offered to external miners.
     pub mining: Arc<MiningShared>,
 }

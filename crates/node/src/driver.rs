@@ -338,8 +338,12 @@ impl ChainThread {
                 number: template.header.number,
                 bits: template.header.bits,
             });
-        self.miner
-            .start(template.header.clone(), sealer, self.chain_tx.clone());
+        let chain_tx = self.chain_tx.clone();
+        let found = Arc::new(move |sealed: Header| {
+            // The chain thread is gone only at shutdown.
+            let _ = chain_tx.send(ChainMsg::Sealed(Box::new(sealed)));
+        });
+        self.miner.start(template.header.clone(), sealer, found);
         self.template = Some(template);
     }
 

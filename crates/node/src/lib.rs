@@ -30,6 +30,7 @@ mod import;
 mod metrics;
 mod mining;
 mod net;
+mod net_state;
 mod node;
 mod producer;
 mod reorg;

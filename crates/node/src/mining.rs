@@ -2,13 +2,11 @@
 //! template the chain thread built, cancelled when the head moves; and
 //! what RPC reads of it (hash rate, the work offered to external miners).
 
-use crate::driver::ChainMsg;
 use parking_lot::Mutex;
 use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        mpsc::SyncSender,
         Arc,
     },
     time::{Duration, Instant},
@@ -122,8 +120,14 @@ impl Miner {
 
     /// Stops the threads searching the previous template (they notice
     /// within a few thousand hashes) and starts searching `header`. The
-    /// first thread to find a seal sends it to the chain thread.
-    pub fn start(&mut self, header: Header, sealer: Arc<dyn Sealer>, found: SyncSender<ChainMsg>) {
+    /// first thread to find a seal hands it to `found` (which tells the
+    /// chain thread).
+    pub fn start(
+        &mut self,
+        header: Header,
+        sealer: Arc<dyn Sealer>,
+        found: Arc<dyn Fn(Header) + Send + Sync>,
+    ) {
         self.cancel();
         if self.shared.threads == 0 {
             return;
@@ -143,7 +147,7 @@ impl Miner {
                         Ok(Some(sealed)) => {
                             // One winner per template: the others stop.
                             if !stop.swap(true, Ordering::Relaxed) {
-                                let _ = found.send(ChainMsg::Sealed(Box::new(sealed)));
+                                found(sealed);
                             }
                         }
                         Ok(None) => {}

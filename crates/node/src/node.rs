@@ -10,7 +10,7 @@ use crate::{
     mining::MiningShared,
     NodeConfig,
 };
-use crate::{net::NetShared, NetworkOptions};
+use crate::{net_state::NetShared, NetworkOptions};
 use parking_lot::RwLock;
 use std::{
     net::SocketAddr,

@@ -22,40 +22,9 @@ mod serve;
 mod sync_task;
 
 use crate::{chain::Chain, driver::ChainMsg};
-use alloy_primitives::Bytes;
-use std::sync::{mpsc::SyncSender, OnceLock};
+use std::sync::mpsc::SyncSender;
 use tally_network::{Network, NetworkEvent};
-use tally_sync::Progress;
-use tokio::{
-    sync::{mpsc, watch},
-    task::JoinHandle,
-};
-
-/// Network state the RPC backend and the CLI read.
-#[derive(Debug)]
-pub(crate) struct NetShared {
-    /// Catch-up progress (`eth_syncing`, the progress bar).
-    pub sync: watch::Sender<Progress>,
-    /// Raw transactions accepted over RPC, to gossip. Unset without a network.
-    pub local_txs: OnceLock<mpsc::Sender<Bytes>>,
-    /// The operator's peer controls (`admin_` RPC). Unset without a network.
-    pub control: OnceLock<tally_network::PeerControl>,
-}
-
-impl NetShared {
-    pub fn new(head: u64) -> Self {
-        let (sync, _) = watch::channel(Progress {
-            starting: head,
-            current: head,
-            highest: head,
-        });
-        Self {
-            sync,
-            local_txs: OnceLock::new(),
-            control: OnceLock::new(),
-        }
-    }
-}
+use tokio::{sync::mpsc, task::JoinHandle};
 
 /// How much a peer may ask or send at once.
 pub(crate) mod limits {
