@@ -3,7 +3,8 @@
 //!
 //! Two proof-of-work nodes from one genesis (the easiest target, so mining
 //! costs nothing) each mine their own blocks of 1,000 transfers (the gas
-//! limit holds exactly 1,000). The lighter node then imports the heavier
+//! limit holds exactly 1,000), through the external-miner interface so
+//! that no empty block slips in. The lighter node then imports the heavier
 //! branch; the import that makes it heavier unwinds ~10 blocks and applies
 //! ~11 in one write transaction. The figure printed is that import's time.
 
@@ -16,7 +17,8 @@ use std::{
 use tally_crypto::{node_key::NodeKey, SecretKey};
 use tally_node::{Imported, MiningOptions, Node, NodeConfig};
 use tally_primitives::{
-    alloy_primitives::TxKind, Address, Bytes, ChainSpec, EngineSpec, GenesisAccount, PowSpec, U256,
+    alloy_primitives::TxKind, Address, Bytes, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256,
+    U256,
 };
 
 const TXS_PER_BLOCK: usize = 1_000;
@@ -90,28 +92,67 @@ async fn start(spec: &ChainSpec, dir: &std::path::Path, i: u8) -> Node {
         dev_block_time_ms: None,
         node_key: Some(NodeKey::from_bytes(&[i; 32])),
         network: None,
-        mining: Some(MiningOptions { threads: 1 }),
+        mining: Some(MiningOptions { threads: 0 }),
     })
     .await
     .expect("node starts")
 }
 
+/// Mines one block on `node` as an external miner would: the template
+/// the node offers (`eth_getWork`), a nonce found here, `eth_submitWork`.
+/// The node mines nothing by itself (no miner threads), so every block is
+/// exactly the template asked for.
+async fn mine_one(node: &Node) {
+    use jsonrpsee::{core::client::ClientT, rpc_params};
+    use tally_consensus::pow::hash::search;
+    let rpc = jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(format!("http://{}", node.rpc_addr()))
+        .expect("rpc client");
+    let before = node.head();
+    let work: Vec<String> = loop {
+        if let Ok(w) = rpc
+            .request::<Vec<String>, _>("eth_getWork", rpc_params![])
+            .await
+        {
+            let number = u64::from_str_radix(w[3].trim_start_matches("0x"), 16).unwrap_or(0);
+            if number == before.number + 1 {
+                break w;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let seal_hash: B256 = work[0].parse().expect("seal hash");
+    let target = U256::from_be_bytes(work[2].parse::<B256>().expect("target").0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let hashes = std::sync::atomic::AtomicU64::new(0);
+    let nonce = search(&seal_hash, &target, 0..=u64::MAX, &stop, &hashes).expect("a nonce");
+    let ok: bool = rpc
+        .request(
+            "eth_submitWork",
+            rpc_params![format!("{nonce:#018x}"), seal_hash, B256::ZERO],
+        )
+        .await
+        .expect("eth_submitWork");
+    assert!(ok, "the node refused a valid nonce");
+    while node.head().number == before.number {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// Mines `blocks` blocks of 1,000 transfers each (value `value`, so the
 /// two branches' transactions differ).
 async fn mine(node: &Node, accounts: &[(SecretKey, Address)], blocks: usize, value: u64) {
-    node.set_mining(false);
     for round in 0..blocks as u64 {
-        let before = node.head().number;
+        // Paused while the transfers arrive, so the template built when
+        // mining resumes holds all of them.
+        node.set_mining(false);
         for r in node.submit_transactions(&transfers(accounts, round, value)) {
             r.expect("transfer admitted");
         }
         node.set_mining(true);
-        while node.head().number == before {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        node.set_mining(false);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        mine_one(node).await;
     }
+    node.set_mining(false);
 }
 
 fn main() {
@@ -128,15 +169,6 @@ fn main() {
         eprintln!("mining {DEPTH} blocks on one branch and {} on the other...", DEPTH + 1);
         mine(&a, &accounts, DEPTH, 1).await;
         mine(&b, &accounts, DEPTH + 1, 2).await;
-        // A pause can let one empty block slip through: make sure B is
-        // the longer (and, at equal targets, heavier) branch.
-        if b.head().number <= a.head().number {
-            b.set_mining(true);
-            while b.head().number <= a.head().number {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            b.set_mining(false);
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
         let (a_head, b_head) = (a.head(), b.head());
         let mut txs_a = 0;
