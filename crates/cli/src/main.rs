@@ -72,6 +72,31 @@ fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => dev::run(args),
+        Command::Node(args) => node_cmd::run(args),
+        Command::Testnet(args) => testnet::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Mine(args) => mine::run(args),
+        Command::Key(cmd) => client::key::run(cmd),
+        Command::Account(cmd) => client::account::run(cmd),
+        Command::Tx(cmd) => client::tx::run(cmd),
+        Command::Contract(cmd) => client::contract::run(cmd),
+        Command::Block(args) => client::block::run(args),
+        Command::Status(args) => client::status::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
@@ -99,30 +124,5 @@ mod tests {
                 .is_err()
         );
         assert!(super::Cli::try_parse_from(["tally", "init", "--consensus", "pow"]).is_err());
-    }
-}
-
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Dev(args) => dev::run(args),
-        Command::Node(args) => node_cmd::run(args),
-        Command::Testnet(args) => testnet::run(args),
-        Command::Init(args) => init::run(args),
-        Command::Mine(args) => mine::run(args),
-        Command::Key(cmd) => client::key::run(cmd),
-        Command::Account(cmd) => client::account::run(cmd),
-        Command::Tx(cmd) => client::tx::run(cmd),
-        Command::Contract(cmd) => client::contract::run(cmd),
-        Command::Block(args) => client::block::run(args),
-        Command::Status(args) => client::status::run(args),
-        Command::Bench(args) => bench::run(args),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
     }
 }

@@ -147,7 +147,11 @@ async fn sigkill_during_a_deep_reorg_leaves_one_consistent_chain() {
     let copy_dir = dir.path().join("light-copy");
     std::fs::create_dir_all(&copy_dir).unwrap();
     std::fs::copy(light_dir.join("chain.redb"), copy_dir.join("chain.redb")).unwrap();
-    std::fs::copy(light_dir.join("chain.redb"), dir.path().join("light-witness.redb")).unwrap();
+    std::fs::copy(
+        light_dir.join("chain.redb"),
+        dir.path().join("light-witness.redb"),
+    )
+    .unwrap();
     let light_copy = ChainDb::open(&dir.path().join("light-witness.redb")).unwrap();
 
     // The heavy branch, served over libp2p.

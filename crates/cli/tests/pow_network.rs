@@ -6,7 +6,7 @@
 //! nodes agree on the chain below the head, and each miner's account holds
 //! exactly the rewards of the blocks it mined; a node started with
 //! `--miner-threads 0` makes no block by itself, and `tally mine` against
-//! it does.
+//! it does, its reported hash rate showing in `tally_miningInfo`.
 
 mod common;
 #[path = "common/testnet.rs"]
@@ -223,9 +223,16 @@ async fn pow_testnet_mines_on_every_node_and_pays_each_miner() {
     };
     assert_eq!(reward, ether(50));
 
+    // Each node mines as its node.toml says: one thread, its own account.
+    let rpcs: Vec<Rpc> = net.nodes.iter().map(|n| n.rpc()).collect();
+    for (rpc, miner) in rpcs.iter().zip(&miners) {
+        assert_eq!(rpc.ok("eth_mining", json!([])).await, json!(true));
+        let info = rpc.ok("tally_miningInfo", json!([])).await;
+        assert_eq!(info["threads"], json!(1), "{info}");
+        assert_eq!(address(&info["coinbase"]), *miner, "{info}");
+    }
     // Every head advances, then a height below both heads is the same block
     // everywhere and each node has mined part of the chain up to it.
-    let rpcs: Vec<Rpc> = net.nodes.iter().map(|n| n.rpc()).collect();
     let (rpcs, miners) = (&rpcs, &miners);
     let (height, by_miner) = eventually(
         "both nodes mine and agree below the head",
@@ -370,6 +377,14 @@ async fn external_miner_mines_for_a_node_without_miner_threads() {
     let coinbase = beneficiary(&dir, 1);
     let by_miner = blocks_by_miner(&rpc, 3).await;
     assert_eq!(by_miner.get(&coinbase), Some(&3), "{by_miner:?}");
+    // The miner reports its rate (every 5 s) and the node counts it.
+    let info = eventually("the external hash rate", WAIT, || async {
+        let info = rpc.ok("tally_miningInfo", json!([])).await;
+        (u256(&info["externalHashrate"]) > U256::ZERO).then_some(info)
+    })
+    .await;
+    assert_eq!(info["threads"], json!(0), "{info}");
+    assert_eq!(info["mining"], json!(true), "{info}");
 
     // SIGTERM stops it cleanly, with a summary.
     nix::sys::signal::kill(

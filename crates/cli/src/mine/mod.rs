@@ -1,7 +1,8 @@
 //! `tally mine --rpc URL`: an external miner for a proof-of-work node
 //! started with `--mine` (typically `--miner-threads 0`).
 //!
-//! The loop: `eth_getWork` every [`POLL`] (and at once after a find),
+//! The loop: `eth_getWork` every [`POLL`] (at once after a find, and every
+//! [`IDLE_POLL`] while the node has no work, as just after a block),
 //! hashing threads ([`workers`]) search the current work's nonces with the
 //! consensus crate's PoW hash and switch as soon as the work changes; a
 //! nonce that meets the target goes back with `eth_submitWork`. Every
@@ -33,6 +34,12 @@ use workers::{Found, Workers};
 /// How often the work is polled: a new head (ours or a peer's) is picked
 /// up within this, and mining on a stale head wastes at most this long.
 const POLL: Duration = Duration::from_millis(500);
+/// How often the work is polled while there is none: a node rebuilds its
+/// template right after each block, and every moment idle is lost.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// A wait for work shorter than this (a template being rebuilt) is not
+/// worth a line of output.
+const IDLE_NOTICE: Duration = Duration::from_secs(2);
 /// How often the rate is printed and reported to the node.
 const REPORT: Duration = Duration::from_secs(5);
 const MAX_THREADS: usize = 1024;
@@ -162,14 +169,21 @@ impl Node {
     }
 }
 
+/// Why and since when the miner has had no work.
+struct Idle {
+    since: Instant,
+    reason: String,
+    /// Whether `reason` was printed.
+    announced: bool,
+}
+
 /// The miner's loop state.
 struct Miner {
     node: Node,
     workers: Workers,
     threads: usize,
     work: Option<Work>,
-    /// The last reason there is no work, printed once per change.
-    idle_reason: Option<String>,
+    idle: Option<Idle>,
     /// Seal hash of the last submission: a second thread may find a nonce
     /// for the same work before it sees the first one's stop.
     last_submitted: Option<B256>,
@@ -225,7 +239,7 @@ async fn mine(
         workers,
         threads,
         work: None,
-        idle_reason: None,
+        idle: None,
         last_submitted: None,
         accepted: 0,
         rejected: 0,
@@ -236,22 +250,28 @@ async fn mine(
     };
     match first {
         Ok(work) => miner.switch(Some(work)),
-        Err(reason) => miner.idle(reason),
+        Err(reason) => {
+            miner.idle(reason);
+            miner.announce_idle();
+        }
     }
 
-    let mut poll = tokio::time::interval(POLL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut report = tokio::time::interval_at(tokio::time::Instant::now() + REPORT, REPORT);
     report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
     loop {
+        let poll = if miner.work.is_some() {
+            POLL
+        } else {
+            IDLE_POLL
+        };
         tokio::select! {
             _ = &mut stop => break,
             Some(found) = found_rx.recv() => {
                 miner.submit(found).await;
                 miner.refresh().await;
             }
-            _ = poll.tick() => miner.refresh().await,
+            _ = tokio::time::sleep(poll) => miner.refresh().await,
             _ = report.tick() => miner.report().await,
         }
     }
@@ -272,6 +292,14 @@ async fn mine(
     })
 }
 
+/// `mining block #12`.
+fn describe(work: &Work) -> String {
+    match work.number {
+        Some(n) => format!("mining block #{n}"),
+        None => "mining the current block".to_string(),
+    }
+}
+
 /// `1 thread`, `2 threads`.
 fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -287,7 +315,9 @@ impl Miner {
             return;
         }
         if let Some(w) = &work {
-            self.idle_reason = None;
+            if self.idle.take().is_some_and(|idle| idle.announced) {
+                println!("work again: {}", describe(w));
+            }
             tracing::debug!(seal_hash = %w.seal_hash, number = ?w.number, "new work");
         }
         self.workers.set_work(work.clone());
@@ -310,12 +340,37 @@ impl Miner {
         }
     }
 
-    /// Stops hashing: stale work only wastes power. Says why once per reason.
+    /// Stops hashing: stale work only wastes power. A wait that goes on
+    /// is announced once per reason.
     fn idle(&mut self, reason: String) {
         self.switch(None);
-        if self.idle_reason.as_ref() != Some(&reason) {
-            println!("waiting for work: {reason}");
-            self.idle_reason = Some(reason);
+        match &mut self.idle {
+            Some(idle) if idle.reason == reason => {}
+            Some(idle) => {
+                idle.reason = reason;
+                idle.announced = false;
+            }
+            None => {
+                self.idle = Some(Idle {
+                    since: Instant::now(),
+                    reason,
+                    announced: false,
+                })
+            }
+        }
+        if self
+            .idle
+            .as_ref()
+            .is_some_and(|idle| idle.since.elapsed() >= IDLE_NOTICE)
+        {
+            self.announce_idle();
+        }
+    }
+
+    fn announce_idle(&mut self) {
+        if let Some(idle) = self.idle.as_mut().filter(|idle| !idle.announced) {
+            println!("waiting for work: {}", idle.reason);
+            idle.announced = true;
         }
     }
 
@@ -364,17 +419,12 @@ impl Miner {
         };
         self.last_report = (now, hashes);
         let doing = match &self.work {
-            Some(w) => {
-                let block = w
-                    .number
-                    .map_or("the current block".to_string(), |n| format!("block #{n}"));
-                let eta = if rate > 0.0 {
-                    format!(", about {:.1} s per block", w.expected_hashes() / rate)
-                } else {
-                    String::new()
-                };
-                format!("mining {block}{eta}")
-            }
+            Some(w) if rate > 0.0 => format!(
+                "{}, about {:.1} s per block",
+                describe(w),
+                w.expected_hashes() / rate
+            ),
+            Some(w) => describe(w),
             None => "idle (no work)".to_string(),
         };
         println!(
