@@ -493,9 +493,23 @@ impl ChainThread {
             }
             return Err(e);
         }
+        // Signatures now, off the reorg's path (and a block with a bad one
+        // is refused before it is kept).
+        let senders = match crate::import::recover(number, &block.transactions) {
+            Ok(s) => s,
+            Err(e) => {
+                self.mark_bad(&[hash]);
+                return Err(e);
+            }
+        };
         let weight = self.engine.weight(parent.weight, &block.header);
-        self.chain.store_side_block(&hash, &block, weight)?;
-        let inserted = self.tree.insert(block.header.seal_slow(), weight);
+        let sealed = SealedBlock {
+            header: block.header.seal_slow(),
+            transactions: block.transactions,
+            senders,
+        };
+        self.chain.store_side_block(&sealed, weight)?;
+        let inserted = self.tree.insert(sealed.header.clone(), weight);
         self.chain
             .metrics
             .side_blocks

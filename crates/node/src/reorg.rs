@@ -10,13 +10,13 @@
 use crate::{
     chain::Chain,
     error::NodeError,
-    import::{recover, ImportError, Incoming},
+    import::{ImportError, Incoming},
     view::View,
 };
 use std::sync::Arc;
 use tally_chain::{BlockTree, Route};
 use tally_consensus::{Engine, Weight};
-use tally_primitives::{Block, SealedHeader, B256};
+use tally_primitives::{SealedBlock, SealedHeader, B256};
 use tally_rpc::NewBlock;
 
 /// What a reorg changed.
@@ -37,14 +37,9 @@ pub(crate) struct Refused {
 impl Chain {
     /// Keeps `block` (checked against `parent` by the caller) as a side
     /// block with the weight of the chain it ends.
-    pub fn store_side_block(
-        &self,
-        hash: &B256,
-        block: &Block,
-        weight: Weight,
-    ) -> Result<(), NodeError> {
+    pub fn store_side_block(&self, block: &SealedBlock, weight: Weight) -> Result<(), NodeError> {
         let mut batch = self.db.begin_batch()?;
-        batch.put_side_block(hash, block, weight.0)?;
+        batch.put_side_block(block, weight.0)?;
         batch.commit()?;
         Ok(())
     }
@@ -80,9 +75,7 @@ impl Chain {
         for (block, _) in &removed {
             let hash = block.hash();
             let weight = tree.get(&hash).map_or(0, |e| e.weight.0);
-            batch
-                .put_side_block(&hash, &block.to_block(), weight)
-                .map_err(ours)?;
+            batch.put_side_block(block, weight).map_err(ours)?;
         }
         let mut weight = tree
             .get(&route.ancestor.hash)
@@ -113,15 +106,15 @@ impl Chain {
                     ))
                     .into(),
                 })?;
-            let senders = recover(header.number, &block.transactions);
             let view = View {
                 tree,
                 db: &self.db,
                 recent: &recent,
             };
+            // Senders were recovered when the block arrived.
             let incoming = Incoming {
-                block,
-                senders: Some(senders),
+                senders: Some(Ok(block.senders.clone())),
+                block: block.to_block(),
             };
             let (new, w) = self
                 .import_into(&mut batch, engine, &view, incoming, false, weight)

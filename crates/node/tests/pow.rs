@@ -318,7 +318,10 @@ async fn a_heavier_branch_replaces_the_head_and_bad_blocks_are_refused() {
         .side_block(&a_head.hash)
         .unwrap()
         .expect("kept as a side block");
-    assert_eq!(a.node.import_block(old).await.unwrap(), Imported::Known);
+    assert_eq!(
+        a.node.import_block(old.to_block()).await.unwrap(),
+        Imported::Known
+    );
     // A block building on an unknown parent is not the sender's fault.
     let mut orphan = b.node.db().block_by_number(2).unwrap().unwrap().to_block();
     orphan.header.parent_hash = B256::repeat_byte(3);

@@ -118,25 +118,17 @@ impl BlockBatch<'_> {
         Ok(removed)
     }
 
-    /// Keeps `block` off the canonical chain, by hash, with the weight of
-    /// the chain ending at it.
-    pub fn put_side_block(
-        &mut self,
-        hash: &B256,
-        block: &tally_primitives::Block,
-        weight: u128,
-    ) -> Result<(), StateError> {
-        tree::put_side_block(&self.txn, hash, block)?;
-        tree::set_weight(&self.txn, hash, weight)?;
+    /// Keeps `block` off the canonical chain, by hash, senders included,
+    /// with the weight of the chain ending at it.
+    pub fn put_side_block(&mut self, block: &SealedBlock, weight: u128) -> Result<(), StateError> {
+        tree::put_side_block(&self.txn, block)?;
+        tree::set_weight(&self.txn, &block.hash(), weight)?;
         self.touched = true;
         Ok(())
     }
 
     /// Takes a side block out of the side table (to append it).
-    pub fn take_side_block(
-        &mut self,
-        hash: &B256,
-    ) -> Result<Option<tally_primitives::Block>, StateError> {
+    pub fn take_side_block(&mut self, hash: &B256) -> Result<Option<SealedBlock>, StateError> {
         self.touched = true;
         Ok(tree::take_side_block(&self.txn, hash)?)
     }

@@ -6,8 +6,8 @@ use parking_lot::{Mutex, RwLock};
 use std::{path::Path, sync::Arc};
 use tally_primitives::{
     block::{receipts_root, transactions_root},
-    Account, Block, ChainSpec, EngineSpec, Header, Receipt, SealedBlock, SealedHeader,
-    StateChanges, StorageChanges, TxLocation, EMPTY_CODE_HASH,
+    Account, ChainSpec, EngineSpec, Header, Receipt, SealedBlock, SealedHeader, StateChanges,
+    StorageChanges, TxLocation, EMPTY_CODE_HASH,
 };
 use tally_storage::{
     blocks::{self, BlockReader},
@@ -188,7 +188,7 @@ impl ChainDb {
     }
 
     /// A block kept off the canonical chain.
-    pub fn side_block(&self, hash: &B256) -> Result<Option<Block>, StateError> {
+    pub fn side_block(&self, hash: &B256) -> Result<Option<SealedBlock>, StateError> {
         let txn = self.inner.store.begin_read()?;
         Ok(TreeReader::new(&txn).side_block(hash)?)
     }

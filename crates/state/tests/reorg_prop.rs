@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tally_primitives::{Block, StateChanges};
+use tally_primitives::StateChanges;
 use tally_state::ChainDb;
 
 fn changes() -> impl Strategy<Value = StateChanges> {
@@ -54,7 +54,7 @@ proptest! {
         prop_assert_eq!(removed.len(), old.len());
         for ((block, _), expected) in removed.iter().zip(old.iter().rev()) {
             prop_assert_eq!(block, expected);
-            batch.put_side_block(&block.hash(), &Block { header: block.header.header.clone(), transactions: vec![] }, 1).unwrap();
+            batch.put_side_block(block, 1).unwrap();
         }
         for (block, c) in new.iter().zip(&new_branch) {
             let (root, prepared) = batch.prepare_state_root(c).unwrap();

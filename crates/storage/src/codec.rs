@@ -135,6 +135,15 @@ pub struct StoredBody {
     pub senders: Vec<Address>,
 }
 
+/// A block kept off the canonical chain: header, transactions and their
+/// senders (recovered when the block arrived, so a reorg need not).
+#[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct StoredSideBlock {
+    pub header: tally_primitives::Header,
+    pub transactions: Vec<TxEnvelope>,
+    pub senders: Vec<Address>,
+}
+
 pub fn encode_receipts(receipts: &[Receipt]) -> Vec<u8> {
     let mut out = Vec::new();
     alloy_rlp::encode_list(receipts, &mut out);

@@ -5,26 +5,57 @@
 //! reorg puts the unwound blocks here and takes the new branch out in the
 //! same atomic commit that changes the canonical chain.
 
-use crate::{codec::decode_rlp, schema::*, StorageError};
+use crate::{
+    codec::{decode_rlp, StoredSideBlock},
+    schema::*,
+    StorageError,
+};
 use alloy_primitives::{keccak256, B256};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-use tally_primitives::{Block, SealedHeader};
+use tally_primitives::{SealedBlock, SealedHeader};
 
-/// Keeps `block` as a side block (by its hash).
-pub fn put_side_block(
-    txn: &WriteTransaction,
-    hash: &B256,
-    block: &Block,
-) -> Result<(), StorageError> {
+/// Keeps `block` as a side block (by its hash), senders included.
+pub fn put_side_block(txn: &WriteTransaction, block: &SealedBlock) -> Result<(), StorageError> {
+    let stored = StoredSideBlock {
+        header: block.header.header.clone(),
+        transactions: block.transactions.clone(),
+        senders: block.senders.clone(),
+    };
     txn.open_table(SIDE_BLOCKS)?
-        .insert(&hash.0, alloy_rlp::encode(block).as_slice())?;
+        .insert(&block.hash().0, alloy_rlp::encode(&stored).as_slice())?;
     Ok(())
 }
 
+/// Decodes a stored side block and checks it is the block its key names.
+fn decode_side(key: &B256, bytes: &[u8]) -> Result<SealedBlock, StorageError> {
+    let stored: StoredSideBlock = decode_rlp("side block", key, bytes)?;
+    let header = stored.header.seal_slow();
+    if header.hash != *key || stored.senders.len() != stored.transactions.len() {
+        return Err(StorageError::corrupt(
+            "side block",
+            key,
+            format!(
+                "its header hashes to {} and it has {} senders for {} transactions",
+                header.hash,
+                stored.senders.len(),
+                stored.transactions.len()
+            ),
+        ));
+    }
+    Ok(SealedBlock {
+        header,
+        transactions: stored.transactions,
+        senders: stored.senders,
+    })
+}
+
 /// Removes and returns a side block.
-pub fn take_side_block(txn: &WriteTransaction, hash: &B256) -> Result<Option<Block>, StorageError> {
+pub fn take_side_block(
+    txn: &WriteTransaction,
+    hash: &B256,
+) -> Result<Option<SealedBlock>, StorageError> {
     match txn.open_table(SIDE_BLOCKS)?.remove(&hash.0)? {
-        Some(v) => Ok(Some(decode_rlp("side block", hash, v.value())?)),
+        Some(v) => Ok(Some(decode_side(hash, v.value())?)),
         None => Ok(None),
     }
 }
@@ -60,9 +91,9 @@ impl<'a> TreeReader<'a> {
             .map(|v| u128::from_be_bytes(*v.value())))
     }
 
-    pub fn side_block(&self, hash: &B256) -> Result<Option<Block>, StorageError> {
+    pub fn side_block(&self, hash: &B256) -> Result<Option<SealedBlock>, StorageError> {
         match self.txn.open_table(SIDE_BLOCKS)?.get(&hash.0)? {
-            Some(v) => Ok(Some(decode_rlp("side block", hash, v.value())?)),
+            Some(v) => Ok(Some(decode_side(hash, v.value())?)),
             None => Ok(None),
         }
     }
@@ -74,8 +105,8 @@ impl<'a> TreeReader<'a> {
         for entry in table.iter()? {
             let (k, v) = entry?;
             let key = B256::from(*k.value());
-            let block: Block = decode_rlp("side block", key, v.value())?;
-            let hash = keccak256(alloy_rlp::encode(&block.header));
+            let stored: StoredSideBlock = decode_rlp("side block", key, v.value())?;
+            let hash = keccak256(alloy_rlp::encode(&stored.header));
             if hash != key {
                 return Err(StorageError::corrupt(
                     "side block",
@@ -85,7 +116,7 @@ impl<'a> TreeReader<'a> {
             }
             out.push(SealedHeader {
                 hash,
-                header: block.header,
+                header: stored.header,
             });
         }
         Ok(out)
