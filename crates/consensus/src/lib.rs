@@ -23,7 +23,7 @@ pub mod dev;
 pub mod pow;
 mod spec;
 
-pub use spec::{engine_for, EngineError, LocalEngine};
+pub use spec::{engine_for, seal_work, EngineError, LocalEngine, SealWork};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use tally_primitives::{Account, Address, Header, SealedHeader, B256, U256};

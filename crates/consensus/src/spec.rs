@@ -1,9 +1,9 @@
 //! Building the engine a chain spec names: the one place that knows which
 //! [`EngineSpec`] makes which [`Engine`].
 
-use crate::{dev::DevEngine, pow, Engine};
+use crate::{dev::DevEngine, pow, Engine, SealError};
 use tally_crypto::node_key::NodeKey;
-use tally_primitives::{Address, ChainSpec, EngineSpec, SealedHeader};
+use tally_primitives::{Address, ChainSpec, EngineSpec, Header, SealedHeader};
 
 /// What this node brings to the engine besides the chain spec.
 #[derive(Clone, Debug, Default)]
@@ -54,4 +54,24 @@ pub fn engine_for(
                 .map(|coinbase| pow::MinerSettings { coinbase }),
         )?),
     })
+}
+
+/// Checks what a header proves on its own, with no chain at hand, and
+/// returns the work it adds: sync runs this on a branch's headers before it
+/// downloads their bodies, so a peer cannot make the node fetch a
+/// heavy-looking branch without doing the work. Everything else is checked
+/// when the blocks are imported.
+pub type SealWork = fn(&Header) -> Result<u128, SealError>;
+
+/// The [`SealWork`] of `spec`'s engine.
+pub fn seal_work(spec: &ChainSpec) -> SealWork {
+    match spec.engine {
+        // One per block, as the dev engine's weight; the authority's
+        // signature is checked at import.
+        EngineSpec::Dev { .. } => |_| Ok(1),
+        EngineSpec::Pow(_) => |header| {
+            pow::verify_seal(header)?;
+            Ok(pow::work(header.bits))
+        },
+    }
 }

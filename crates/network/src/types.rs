@@ -46,6 +46,10 @@ pub enum SyncRequest {
     BlockByHash([u8; 32]),
     /// The peer's chain and head.
     Status,
+    /// Up to `count` consecutive headers starting at number `start`: a
+    /// branch's work is checked on its headers before its bodies are
+    /// downloaded.
+    HeadersByRange { start: u64, count: u32 },
 }
 
 /// The answer to a [`SyncRequest`]. Blocks are opaque RLP bytes: the node
@@ -56,6 +60,8 @@ pub enum SyncResponse {
     Blocks(Vec<Vec<u8>>),
     /// Answer to `BlockByHash`: `None` if the peer does not know the block.
     Block(Option<Vec<u8>>),
+    /// Answer to `HeadersByRange`: RLP headers, in order (may be fewer).
+    Headers(Vec<Vec<u8>>),
     /// Answer to `Status`.
     Status {
         genesis: [u8; 32],

@@ -45,6 +45,9 @@ pub(crate) struct Chain {
     pub net: Arc<crate::net_state::NetShared>,
     /// The miner's state and the work offered to external miners.
     pub mining: Arc<MiningShared>,
+    /// What a header proves on its own (sync checks branches with it
+    /// before downloading their bodies).
+    pub seal_work: tally_consensus::SealWork,
 }
 
 impl Chain {

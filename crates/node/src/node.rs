@@ -116,6 +116,7 @@ impl Node {
             produced,
             net: Arc::new(NetShared::new(head.number)),
             mining,
+            seal_work: tally_consensus::seal_work(&config.spec),
         };
         let tree = driver::load_tree(&chain, finalized)?;
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);

@@ -427,3 +427,88 @@ async fn a_heavier_branch_with_an_invalid_block_is_refused_and_not_kept() {
     a.node.stop().await;
     b.node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_announcing_a_heavy_branch_without_the_work_is_penalised_before_any_body() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tally_network::{Misbehaviour, Network, NetworkEvent, SyncRequest, SyncResponse};
+    let spec = pow_spec();
+    let sim = SimNetwork::new(11, Faults::default());
+    let mut a = start_miner(&spec, 30, Address::repeat_byte(0xaa)).await;
+    wait_for("a few blocks", 60, || a.node.head().number >= 3).await;
+    a.node.set_mining(false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let head = a.node.head();
+    let genesis = a.node.genesis().clone();
+
+    // A block 1 whose nonce does not meet its target.
+    let mut fake = tally_primitives::Header {
+        parent_hash: genesis.hash,
+        number: 1,
+        timestamp: genesis.timestamp + 1,
+        bits: genesis.bits,
+        gas_limit: genesis.gas_limit,
+        base_fee: genesis.base_fee,
+        ..Default::default()
+    };
+    let mut nonce = 0u64;
+    loop {
+        fake.seal = nonce.to_be_bytes().to_vec().into();
+        if tally_consensus::pow::verify_seal(&fake).is_err() {
+            break;
+        }
+        nonce += 1;
+    }
+
+    let rogue = peer_id_from_ed25519_secret([77u8; 32]).unwrap();
+    let (r_handle, mut r_events) = sim.join(rogue);
+    let bodies_asked = std::sync::Arc::new(AtomicU64::new(0));
+    let asked = bodies_asked.clone();
+    let (g, fake_hash, encoded) = (genesis.hash.0, fake.hash().0, alloy_rlp::encode(&fake));
+    let rogue_task = tokio::spawn(async move {
+        while let Some(event) = r_events.recv().await {
+            if let NetworkEvent::Request { id, request, .. } = event {
+                let answer = match request {
+                    // A head it claims outweighs everything.
+                    SyncRequest::Status => SyncResponse::Status {
+                        genesis: g,
+                        head_number: 1,
+                        head_hash: fake_hash,
+                        head_weight: u128::MAX.to_be_bytes(),
+                    },
+                    SyncRequest::HeadersByRange { .. } => {
+                        SyncResponse::Headers(vec![encoded.clone()])
+                    }
+                    SyncRequest::BlocksByRange { .. } | SyncRequest::BlockByHash(_) => {
+                        asked.fetch_add(1, Ordering::Relaxed);
+                        SyncResponse::Blocks(Vec::new())
+                    }
+                };
+                let _ = r_handle.respond(id, answer).await;
+            }
+        }
+    });
+    let (handle, events) = sim.join(a.peer);
+    a.node.attach_network(handle, events);
+
+    wait_for("the rogue to be penalised", 30, || {
+        sim.reports().iter().any(|(by, who, m)| {
+            *by == a.peer && *who == rogue && *m == Misbehaviour::InvalidResponse
+        })
+    })
+    .await;
+    assert_eq!(
+        bodies_asked.load(Ordering::Relaxed),
+        0,
+        "a body was fetched"
+    );
+    assert_eq!(a.node.head(), head);
+    assert!(a
+        .node
+        .db()
+        .weight(&B256::from(fake_hash))
+        .unwrap()
+        .is_none());
+    rogue_task.abort();
+    a.node.stop().await;
+}

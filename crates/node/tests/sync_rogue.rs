@@ -123,6 +123,7 @@ fn rogue_answer(
                 head_weight: [0; 16],
             }
         }
+        SyncRequest::HeadersByRange { .. } => SyncResponse::Headers(Vec::new()),
         SyncRequest::BlockByHash(hash) => SyncResponse::Block(
             db.block_by_hash(hash.into())
                 .unwrap()

@@ -29,6 +29,18 @@ pub(crate) fn answer(chain: &Chain, request: SyncRequest) -> SyncResponse {
             Ok(block) => SyncResponse::Block(block.map(|b| alloy_rlp::encode(b.to_block()))),
             Err(e) => SyncResponse::Error(e.to_string()),
         },
+        SyncRequest::HeadersByRange { start, count } => {
+            let count = count.min(limits::MAX_RANGE);
+            let mut headers = Vec::new();
+            for number in start..start.saturating_add(u64::from(count)) {
+                match chain.db.header_by_number(number) {
+                    Ok(Some(h)) => headers.push(alloy_rlp::encode(&h.header)),
+                    Ok(None) => break,
+                    Err(e) => return SyncResponse::Error(e.to_string()),
+                }
+            }
+            SyncResponse::Headers(headers)
+        }
         SyncRequest::BlocksByRange { start, count } => {
             let count = count.min(limits::MAX_RANGE);
             let mut blocks = Vec::new();

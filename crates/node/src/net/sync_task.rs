@@ -40,6 +40,8 @@ enum Done {
     /// A branch fetched back from a block whose parent we lacked, lowest first.
     Fork {
         peer: PeerId,
+        /// The hash the walk started from.
+        asked: B256,
         result: Result<Vec<Block>, RangeError>,
     },
     Status {
@@ -203,22 +205,30 @@ impl<N: Network> Syncer<N> {
         }
         let net = self.net.clone();
         let db = self.chain.db.clone();
+        let seal_work = self.chain.seal_work;
         self.jobs.spawn(async move {
-            let result = fetch_branch(&net, peer, &db, parent, number).await;
-            Done::Fork { peer, result }
+            let result = fetch_branch(&net, peer, &db, seal_work, parent, number).await;
+            Done::Fork {
+                peer,
+                asked: parent,
+                result,
+            }
         });
     }
 
     async fn on_done(&mut self, done: Done) {
         match done {
-            Done::Fork { peer, result } => match result {
+            Done::Fork {
+                peer,
+                asked,
+                result,
+            } => match result {
+                Ok(blocks) if blocks.is_empty() => {
+                    self.forks.remove(&asked);
+                    tracing::debug!(%peer, "a branch lighter than our head: not fetched");
+                }
                 Ok(blocks) => {
-                    if let Some(first) = blocks.first() {
-                        self.forks.remove(&first.header.hash());
-                    }
-                    if let Some(last) = blocks.last() {
-                        self.forks.remove(&last.header.hash());
-                    }
+                    self.forks.remove(&asked);
                     let outcome = self.import(blocks).await;
                     if let Some((_, e)) = &outcome.error {
                         if !matches!(e, ImportError::UnknownParent { .. }) {
@@ -466,61 +476,79 @@ fn decode_blocks(raw: &[Vec<u8>]) -> Result<Vec<Block>, String> {
 /// Most blocks fetched back along another branch: deeper forks than this
 /// are below any engine's finality here.
 const MAX_FORK_BLOCKS: u64 = 1024;
-/// Blocks asked for at once while walking back.
+/// Headers asked for at once while walking back.
 const FORK_STEP: u64 = 64;
 
+fn ask_failed(e: Result<SyncResponse, NetworkError>, what: &str) -> RangeError {
+    match e {
+        Ok(SyncResponse::Error(e)) => RangeError::Failed(e),
+        Ok(_) => RangeError::Malformed(format!("a {what} request answered with something else")),
+        Err(e) => RangeError::Failed(e.to_string()),
+    }
+}
+
 /// `peer`'s chain from the block `want` (at `number`) back to the first
-/// block whose parent this node keeps, lowest first.
+/// block whose parent this node keeps, lowest first; empty when that branch
+/// would not outweigh our head. Headers come first: each must link to the
+/// next and prove its work on its own (`seal_work`), and only a branch
+/// that claims at least our head's weight has its bodies downloaded.
 async fn fetch_branch<N: Network>(
     net: &N,
     peer: PeerId,
     db: &ChainDb,
+    seal_work: tally_consensus::SealWork,
     mut want: B256,
     mut number: u64,
 ) -> Result<Vec<Block>, RangeError> {
-    let kept = |h: &B256| matches!(db.weight(h), Ok(Some(_)));
-    let mut branch: Vec<Block> = Vec::new();
-    if kept(&want) {
-        return Ok(branch);
-    }
-    while (branch.len() as u64) < MAX_FORK_BLOCKS {
+    let weight = |h: &B256| db.weight(h).ok().flatten();
+    // Headers, highest first.
+    let mut headers: Vec<tally_primitives::Header> = Vec::new();
+    let mut work: u128 = 0;
+    let base = loop {
+        if let Some(w) = weight(&want) {
+            break w;
+        }
+        if headers.len() as u64 >= MAX_FORK_BLOCKS {
+            return Err(RangeError::Failed(format!(
+                "the branch is more than {MAX_FORK_BLOCKS} blocks deep"
+            )));
+        }
         let start = number.saturating_sub(FORK_STEP - 1);
         let count = (number - start + 1) as u32;
         let raw = match net
-            .request(peer, SyncRequest::BlocksByRange { start, count })
+            .request(peer, SyncRequest::HeadersByRange { start, count })
             .await
         {
-            Ok(SyncResponse::Blocks(raw)) => raw,
-            Ok(SyncResponse::Error(e)) => return Err(RangeError::Failed(e)),
-            Ok(_) => {
-                return Err(RangeError::Malformed(
-                    "a range request answered with something else".into(),
-                ))
-            }
-            Err(e) => return Err(RangeError::Failed(e.to_string())),
+            Ok(SyncResponse::Headers(raw)) => raw,
+            other => return Err(ask_failed(other, "headers")),
         };
-        let blocks = decode_blocks(&raw).map_err(RangeError::Malformed)?;
         let mut found = false;
-        for block in blocks.into_iter().rev() {
-            if block.header.number > number {
+        for bytes in raw.iter().rev() {
+            let header: tally_primitives::Header = alloy_rlp::decode_exact(bytes)
+                .map_err(|e| RangeError::Malformed(format!("a header does not decode: {e}")))?;
+            if header.number > number {
                 continue;
             }
-            if block.header.hash() != want {
+            if header.hash() != want {
                 // The peer moved to another branch meanwhile.
                 return Err(RangeError::Failed(format!(
                     "the peer's block {} is not the one asked for",
-                    block.header.number
+                    header.number
                 )));
             }
-            want = block.header.parent_hash;
-            number = block.header.number.saturating_sub(1);
-            branch.push(block);
+            let proved = seal_work(&header).map_err(|e| {
+                RangeError::Malformed(format!("a header of the branch it announced: {e}"))
+            })?;
+            work = work.saturating_add(proved);
+            want = header.parent_hash;
+            number = header.number.saturating_sub(1);
+            let at_genesis = header.number == 0;
+            headers.push(header);
             found = true;
-            if kept(&want) {
-                branch.reverse();
-                return Ok(branch);
+            if weight(&want).is_some() {
+                break;
             }
-            if number == 0 && !kept(&want) {
+            if at_genesis {
                 return Err(RangeError::Malformed(
                     "a branch from another genesis".into(),
                 ));
@@ -532,8 +560,48 @@ async fn fetch_branch<N: Network>(
                 "the peer does not serve block {number} of the branch it announced"
             )));
         }
+    };
+    let ours = db.head().ok().and_then(|h| weight(&h.hash)).unwrap_or(0);
+    if base.saturating_add(work) < ours {
+        // Lighter than our head: not worth the bodies (yet).
+        return Ok(Vec::new());
     }
-    Err(RangeError::Failed(format!(
-        "the branch is more than {MAX_FORK_BLOCKS} blocks deep"
-    )))
+    // Bodies, lowest first, each matching the header checked above.
+    headers.reverse();
+    let mut blocks = Vec::with_capacity(headers.len());
+    while blocks.len() < headers.len() {
+        let first = headers[blocks.len()].number;
+        let left = (headers.len() - blocks.len()) as u32;
+        let raw = match net
+            .request(
+                peer,
+                SyncRequest::BlocksByRange {
+                    start: first,
+                    count: left,
+                },
+            )
+            .await
+        {
+            Ok(SyncResponse::Blocks(raw)) => raw,
+            other => return Err(ask_failed(other, "blocks")),
+        };
+        if raw.is_empty() {
+            return Err(RangeError::Malformed(format!(
+                "the peer does not serve block {first} of the branch it announced"
+            )));
+        }
+        for block in decode_blocks(&raw).map_err(RangeError::Malformed)? {
+            let Some(expected) = headers.get(blocks.len()) else {
+                break;
+            };
+            if block.header != *expected {
+                return Err(RangeError::Failed(format!(
+                    "the peer's block {} changed since its header was fetched",
+                    expected.number
+                )));
+            }
+            blocks.push(block);
+        }
+    }
+    Ok(blocks)
 }
