@@ -188,6 +188,17 @@ async fn follow(args: &SyncArgs, source: &SourceChain, serving: &Node) -> anyhow
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let metrics = follower.metrics();
+    // The head moves when a run commits; the sync task adds the run's
+    // import time a moment later, once the chain thread has answered.
+    let accounted = Instant::now();
+    while metrics
+        .blocks_imported
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < target.number
+        && accounted.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let import = Duration::from_nanos(metrics.import_ns.load(std::sync::atomic::Ordering::Relaxed));
     let snapshot = metrics.snapshot();
     follower.stop().await;
