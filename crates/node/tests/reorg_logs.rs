@@ -1,5 +1,6 @@
 //! RPC clients see a reorg as Ethereum clients expect: a WebSocket `logs`
-//! subscriber gets the abandoned block's logs again with `removed: true`,
+//! subscriber and a polling log filter get the abandoned block's logs again
+//! with `removed: true`,
 //! `newHeads` announces the new branch, and `eth_getLogs`, blocks and
 //! receipts never show the abandoned block; its transaction is mined again.
 
@@ -109,6 +110,23 @@ async fn a_reorg_sends_removed_logs_and_hides_the_abandoned_block() {
         .await
         .unwrap();
 
+    // A polling filter too, as ethers v5 and web3.py use.
+    let http = jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(format!("http://{}", a.rpc_addr()))
+        .unwrap();
+    let topics = json!({"topics": [B256::with_last_byte(0x2a)]});
+    let filter: String = http
+        .request("eth_newFilter", rpc_params![topics])
+        .await
+        .unwrap();
+    let poll = || async {
+        let got: Vec<Value> = http
+            .request("eth_getFilterChanges", rpc_params![filter.clone()])
+            .await
+            .unwrap();
+        got
+    };
+
     // a mines the logging transaction, then stops.
     let tx = a.submit_transaction(logger_tx()).unwrap();
     let first = next(&mut logs).await;
@@ -117,6 +135,9 @@ async fn a_reorg_sends_removed_logs_and_hides_the_abandoned_block() {
     a.set_mining(false);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let abandoned: B256 = serde_json::from_value(first["blockHash"].clone()).unwrap();
+    let polled = poll().await;
+    assert_eq!(polled.len(), 1, "{polled:?}");
+    assert_eq!(polled[0]["blockHash"], first["blockHash"]);
     let weight = |n: &Node| n.db().weight(&n.head().hash).unwrap().unwrap();
     let a_weight = weight(&a);
 
@@ -145,10 +166,13 @@ async fn a_reorg_sends_removed_logs_and_hides_the_abandoned_block() {
         "a head of b's branch"
     );
 
+    // The polling filter reports the log as removed too.
+    let polled = poll().await;
+    assert_eq!(polled.len(), 1, "{polled:?}");
+    assert_eq!(polled[0]["removed"], json!(true));
+    assert_eq!(polled[0]["blockHash"], first["blockHash"]);
+
     // Nothing of the abandoned block is served any more.
-    let http = jsonrpsee::http_client::HttpClientBuilder::default()
-        .build(format!("http://{}", a.rpc_addr()))
-        .unwrap();
     let found: Vec<Value> = http
         .request(
             "eth_getLogs",
@@ -180,6 +204,10 @@ async fn a_reorg_sends_removed_logs_and_hides_the_abandoned_block() {
         .await
         .unwrap();
     assert_eq!(receipt["blockHash"], again["blockHash"]);
+    let polled = poll().await;
+    assert_eq!(polled.len(), 1, "{polled:?}");
+    assert_eq!(polled[0]["removed"], json!(false));
+    assert_eq!(polled[0]["blockHash"], again["blockHash"]);
     a.stop().await;
     b.stop().await;
 }

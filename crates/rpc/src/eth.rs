@@ -23,7 +23,7 @@ use crate::convert::{
 };
 use crate::error::{internal, invalid_params, rpc_err, LIMIT_EXCEEDED, SERVER_ERROR};
 use crate::fees;
-use crate::filters::{drain_pending, FilterKind, FilterStore};
+use crate::filters::{drain_abandoned, drain_pending, FilterKind, FilterStore};
 use crate::logs::{filter_range, get_logs, logs_in_range, LogLimits};
 
 /// State shared by the `eth_` handlers of all connections.
@@ -373,12 +373,18 @@ impl EthApiServer for EthRpc {
             Some(BlockNumberOrTag::Number(n)) if *n > head => *n,
             _ => head + 1,
         };
-        self.install(FilterKind::Logs { filter, next })
+        let reorgs = self.backend.subscribe_new_blocks();
+        self.install(FilterKind::Logs {
+            filter,
+            next,
+            reorgs,
+        })
     }
 
     fn new_block_filter(&self) -> RpcResult<String> {
         let next = self.backend.head().number + 1;
-        self.install(FilterKind::Blocks { next })
+        let reorgs = self.backend.subscribe_new_blocks();
+        self.install(FilterKind::Blocks { next, reorgs })
     }
 
     fn new_pending_tx_filter(&self) -> RpcResult<String> {
@@ -391,27 +397,40 @@ impl EthApiServer for EthRpc {
         let max_span = self.limits.max_block_range.max(1);
         // Take what the poll needs, then release the lock before reading
         // the chain so other filters are not blocked behind this one.
-        let (filter, from, to) = {
+        let (filter, from, to, abandoned) = {
             let mut store = self.filters();
             let kind = store.get_mut(&id).ok_or_else(|| filter_not_found(&id))?;
             match kind {
                 FilterKind::PendingTxs { rx } => return to_value(drain_pending(rx)),
-                FilterKind::Blocks { next } => {
+                FilterKind::Blocks { next, reorgs } => {
+                    // The new branch is reported from where it forks.
+                    let abandoned = drain_abandoned(reorgs, *next);
+                    if let Some(low) = abandoned.iter().map(|b| b.block.number()).min() {
+                        *next = low;
+                    }
                     let from = *next;
                     let to = head.min(from.saturating_add(max_span - 1));
                     if to >= from {
                         *next = to + 1;
                     }
-                    (None, from, to)
+                    (None, from, to, Vec::new())
                 }
-                FilterKind::Logs { filter, next } => {
+                FilterKind::Logs {
+                    filter,
+                    next,
+                    reorgs,
+                } => {
+                    let abandoned = drain_abandoned(reorgs, *next);
+                    if let Some(low) = abandoned.iter().map(|b| b.block.number()).min() {
+                        *next = low;
+                    }
                     let from = *next;
                     let (_, filter_to) = filter_range(&*self.backend, filter);
                     let to = filter_to.min(from.saturating_add(max_span - 1));
                     if to >= from {
                         *next = to + 1;
                     }
-                    (Some(filter.clone()), from, to)
+                    (Some(filter.clone()), from, to, abandoned)
                 }
             }
         };
@@ -428,10 +447,21 @@ impl EthApiServer for EthRpc {
                 }
                 to_value(hashes)
             }
-            Some(filter) if from <= to => {
-                to_value(logs_in_range(&*backend, &filter, from, to, limits)?)
+            Some(filter) => {
+                // Logs a reorg took back first, then the chain as it is now.
+                let mut logs: Vec<Log> = Vec::new();
+                for b in &abandoned {
+                    let mut removed = crate::logs::block_logs(&filter, &b.block, &b.receipts);
+                    for log in &mut removed {
+                        log.removed = true;
+                    }
+                    logs.extend(removed);
+                }
+                if from <= to {
+                    logs.extend(logs_in_range(&*backend, &filter, from, to, limits)?);
+                }
+                to_value(logs)
             }
-            Some(_) => to_value(Vec::<Log>::new()),
         })
         .await
     }

@@ -8,6 +8,7 @@
 //! polled for [`FILTER_TIMEOUT`] are dropped, as geth does.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy_rpc_types_eth::Filter;
@@ -16,18 +17,30 @@ use tokio::sync::broadcast::error::TryRecvError;
 
 use tally_primitives::B256;
 
+use crate::backend::NewBlock;
+
 /// Filters idle longer than this are removed.
 pub const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
 /// Upper bound on live filters, so clients that never uninstall cannot
 /// grow the node's memory without limit.
 pub const MAX_FILTERS: usize = 10_000;
 
-/// What a filter watches.
+/// What a filter watches. Block and log filters also hear of reorgs
+/// (`reorgs`): blocks they already reported that a reorg abandoned move
+/// their cursor back, so the new branch is reported, and a log filter
+/// reports the abandoned logs again with `removed: true`.
 pub enum FilterKind {
     /// New canonical blocks from `next` on.
-    Blocks { next: u64 },
+    Blocks {
+        next: u64,
+        reorgs: broadcast::Receiver<Arc<NewBlock>>,
+    },
     /// Logs matching `filter` in blocks from `next` on.
-    Logs { filter: Filter, next: u64 },
+    Logs {
+        filter: Filter,
+        next: u64,
+        reorgs: broadcast::Receiver<Arc<NewBlock>>,
+    },
     /// Hashes of transactions accepted into the pool.
     PendingTxs { rx: broadcast::Receiver<B256> },
 }
@@ -94,6 +107,23 @@ pub fn drain_pending(rx: &mut broadcast::Receiver<B256>) -> Vec<B256> {
     }
 }
 
+/// Blocks below `next` (already reported) that a reorg abandoned since the
+/// last poll, in the order the node sent them (highest first). A receiver
+/// that lagged cannot tell: it skips what it missed.
+pub fn drain_abandoned(
+    rx: &mut broadcast::Receiver<Arc<NewBlock>>,
+    next: u64,
+) -> Vec<Arc<NewBlock>> {
+    let mut out = Vec::new();
+    loop {
+        match rx.try_recv() {
+            Ok(b) if b.removed && b.block.number() < next => out.push(b),
+            Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return out,
+        }
+    }
+}
+
 /// Ids are hex; accept any letter case and a missing or padded `0x`.
 fn normalize(id: &str) -> String {
     let hex = id.trim().trim_start_matches("0x").trim_start_matches("0X");
@@ -108,10 +138,13 @@ mod tests {
     #[test]
     fn install_poll_uninstall() {
         let mut store = FilterStore::default();
-        let id = store.install(FilterKind::Blocks { next: 5 }).unwrap();
+        let (_tx, reorgs) = broadcast::channel(1);
+        let id = store
+            .install(FilterKind::Blocks { next: 5, reorgs })
+            .unwrap();
         assert!(id.starts_with("0x"));
         match store.get_mut(&id.to_uppercase().replace("0X", "0x")) {
-            Some(FilterKind::Blocks { next }) => assert_eq!(*next, 5),
+            Some(FilterKind::Blocks { next, .. }) => assert_eq!(*next, 5),
             _ => panic!("filter {id} not found"),
         }
         assert!(store.uninstall(&id));
