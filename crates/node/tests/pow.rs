@@ -6,10 +6,7 @@
 mod common;
 
 use common::*;
-use std::{
-    collections::BTreeMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 use tally_crypto::node_key::NodeKey;
 use tally_network::{
     peer_id_from_ed25519_secret,
@@ -17,44 +14,12 @@ use tally_network::{
     PeerId,
 };
 use tally_node::{ImportError, Imported, MiningOptions, Node};
-use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256, U256};
+use tally_primitives::{Address, ChainSpec, B256, U256};
 
 const REWARD: u64 = 50;
 
 fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
-}
-
-/// A PoW chain that mines fast in a debug build: an easy target, 1 s
-/// blocks, a half-life of two blocks so the target settles within seconds
-/// whatever this machine's hash rate.
-fn pow_spec() -> ChainSpec {
-    let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(4)
-        .into_iter()
-        .map(|(_, a)| {
-            let account = GenesisAccount {
-                balance: U256::from(10u128.pow(24)),
-                ..Default::default()
-            };
-            (a, account)
-        })
-        .collect();
-    let mut spec = ChainSpec::dev(alloc, 0);
-    spec.engine = EngineSpec::Pow(PowSpec {
-        target_block_time_ms: 1000,
-        initial_bits: 0x1f00_ffff,
-        halflife_s: 2,
-        block_reward: ether(REWARD),
-        halving_interval: 0,
-        finality_depth: 64,
-        safe_depth: 2,
-        max_future_s: 15,
-    });
-    spec.timestamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    spec
 }
 
 struct Miner {

@@ -15,46 +15,13 @@ use jsonrpsee::{
     ws_client::WsClientBuilder,
 };
 use serde_json::{json, Value};
-use std::{
-    collections::BTreeMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 use tally_crypto::node_key::NodeKey;
 use tally_node::{MiningOptions, Node};
-use tally_primitives::{
-    alloy_primitives::TxKind, Address, Bytes, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256,
-    U256,
-};
+use tally_primitives::{alloy_primitives::TxKind, Address, Bytes, ChainSpec, B256};
 
 /// Creation code that emits LOG1 with topic 0x2a and deploys nothing.
 const LOGGER: [u8; 8] = [0x60, 0x2a, 0x60, 0x00, 0x60, 0x00, 0xa1, 0x00];
-
-fn spec() -> ChainSpec {
-    let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(1)
-        .into_iter()
-        .map(|(_, a)| {
-            let funds = GenesisAccount {
-                balance: U256::from(10u128.pow(24)),
-                ..Default::default()
-            };
-            (a, funds)
-        })
-        .collect();
-    let mut spec = ChainSpec::dev(alloc, 0);
-    spec.engine = EngineSpec::Pow(PowSpec {
-        target_block_time_ms: 1000,
-        initial_bits: 0x1f00_ffff,
-        halflife_s: 2,
-        finality_depth: 64,
-        safe_depth: 2,
-        ..PowSpec::default()
-    });
-    spec.timestamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    spec
-}
 
 fn logger_tx() -> Bytes {
     let (key, _) = &tally_crypto::mnemonic::dev_accounts(1)[0];
@@ -88,7 +55,7 @@ async fn next(sub: &mut Subscription<Value>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_sends_removed_logs_and_hides_the_abandoned_block() {
-    let spec = spec();
+    let spec = pow_spec();
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = miner(&spec, da.path(), 1).await;
     let b = miner(&spec, db.path(), 2).await;

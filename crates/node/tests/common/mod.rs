@@ -40,6 +40,29 @@ pub fn authority_spec(block_time_ms: u64) -> ChainSpec {
     spec
 }
 
+/// A proof-of-work chain that mines fast in a debug build: an easy target,
+/// 1 s blocks, a half-life of two blocks so the target settles within
+/// seconds whatever this machine's hash rate; 50-coin rewards that never
+/// halve. Funds the same accounts as [`authority_spec`].
+pub fn pow_spec() -> ChainSpec {
+    let mut spec = authority_spec(0);
+    spec.engine = EngineSpec::Pow(tally_primitives::PowSpec {
+        target_block_time_ms: 1000,
+        initial_bits: 0x1f00_ffff,
+        halflife_s: 2,
+        block_reward: U256::from(50u64) * U256::from(10u64).pow(U256::from(18u64)),
+        halving_interval: 0,
+        finality_depth: 64,
+        safe_depth: 2,
+        max_future_s: 15,
+    });
+    spec.timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    spec
+}
+
 /// `RUST_LOG=info cargo test` shows what the nodes do.
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
