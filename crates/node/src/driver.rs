@@ -25,7 +25,7 @@ use std::{
     time::Duration,
 };
 use tally_chain::{BlockTree, Inserted, TreeError};
-use tally_consensus::{Effect, Engine, Event, Millis, Weight};
+use tally_consensus::{Effect, Engine, Event, Millis, SealError, Weight};
 use tally_primitives::{Block, Header, SealedBlock, B256};
 use tally_rpc::NewBlock;
 
@@ -291,12 +291,7 @@ impl ChainThread {
     fn build(&mut self, parent: B256, timestamp: u64) {
         let head = self.chain.head.read().clone();
         let failed = |this: &mut Self, e: String| {
-            if e.contains("ahead of this node's clock") {
-                // Blocks came faster than timestamps may advance: wait.
-                tracing::debug!("block production waits: {e}");
-            } else {
-                tracing::error!("block production failed: {e}");
-            }
+            tracing::error!("block production failed: {e}");
             // Retried shortly, not at once: do not spin on a persistent
             // fault (e.g. a full disk), and keep importing meanwhile.
             this.retry = Some((parent, now_ms() + RETRY_MS));
@@ -314,6 +309,12 @@ impl ChainThread {
                 .build_template(self.engine.as_ref(), &self.view(), &head, timestamp)
             {
                 Ok(t) => t,
+                Err(NodeError::Prepare(e @ SealError::TimestampInFuture { .. })) => {
+                    // Blocks came faster than timestamps may advance: wait.
+                    tracing::debug!("block production waits: {e}");
+                    self.retry = Some((parent, now_ms() + RETRY_MS));
+                    return;
+                }
                 Err(e) => return failed(self, e.to_string()),
             };
         if !sealer.is_instant() && !self.chain.mining.active.load(Ordering::Relaxed) {

@@ -15,6 +15,8 @@ pub enum NodeError {
     Rpc(#[from] tally_rpc::RpcError),
     #[error("{0}")]
     Chain(String),
+    #[error("engine could not prepare the header: {0}")]
+    Prepare(tally_consensus::SealError),
     #[error("network: {0}")]
     Network(String),
 }

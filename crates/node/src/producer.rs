@@ -51,7 +51,7 @@ impl Chain {
         };
         engine
             .prepare(view, parent, &mut header)
-            .map_err(|e| NodeError::Chain(format!("engine could not prepare the header: {e}")))?;
+            .map_err(NodeError::Prepare)?;
         let candidates = self.pool.best_transactions(self.spec.gas_limit);
         add(&self.metrics.select_ns, started.elapsed());
 

@@ -104,12 +104,15 @@ async fn a_late_node_catches_up_then_follows() {
     let progress = *late.sync_status().borrow();
     assert_eq!(progress.starting, 0);
     assert!(progress.highest >= target, "{progress:?}");
-    assert!(
+    // The sync task counts a run once the chain thread has answered, a
+    // moment after the head moved.
+    wait_for("the imported blocks counted", 10, || {
         late.metrics()
             .blocks_imported
             .load(std::sync::atomic::Ordering::Relaxed)
             >= target
-    );
+    })
+    .await;
     late.stop().await;
     producer.stop().await;
 }

@@ -70,6 +70,20 @@ pub struct PowEngine {
 }
 
 impl PowEngine {
+    /// The future-time rule: at most `max_future_s` ahead of `clock_s`.
+    fn check_future(&self, header: &Header, clock_s: u64) -> Result<(), SealError> {
+        let limit = self.spec.max_future_s;
+        if header.timestamp > clock_s.saturating_add(limit) {
+            return Err(SealError::TimestampInFuture {
+                number: header.number,
+                timestamp: header.timestamp,
+                now: clock_s,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// An engine for the chain starting at `genesis`. With `miner` this
     /// node mines; without, it only verifies.
     ///
@@ -239,16 +253,7 @@ impl Engine for PowEngine {
         // retries the build shortly).
         let clock = header.timestamp;
         header.timestamp = clock.max(parent.timestamp).max(median.saturating_add(1));
-        let limit = self.spec.max_future_s;
-        if header.timestamp > clock.saturating_add(limit) {
-            return Err(SealError::TimestampInFuture {
-                number: header.number,
-                timestamp: header.timestamp,
-                now: clock,
-                limit,
-            });
-        }
-        Ok(())
+        self.check_future(header, clock)
     }
 
     fn verify_header(
@@ -259,16 +264,7 @@ impl Engine for PowEngine {
         now: Millis,
     ) -> Result<(), SealError> {
         verify_parent_link(parent, header)?;
-        let now_s = now / 1000;
-        let limit = self.spec.max_future_s;
-        if header.timestamp > now_s.saturating_add(limit) {
-            return Err(SealError::TimestampInFuture {
-                number: header.number,
-                timestamp: header.timestamp,
-                now: now_s,
-                limit,
-            });
-        }
+        self.check_future(header, now / 1000)?;
         let expected = self.next_bits(parent);
         if header.bits != expected {
             return Err(SealError::WrongDifficulty {
