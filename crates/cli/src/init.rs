@@ -37,6 +37,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             }
             EngineSpec::Dev { .. } => "a follower".to_string(),
             EngineSpec::Pow(_) => format!("mines to {}", node.settings.beneficiary),
+            EngineSpec::Bft(bft) if bft.validators.iter().any(|v| v.key == node.public) => {
+                "a validator".to_string()
+            }
+            EngineSpec::Bft(_) => "a member (not a validator)".to_string(),
         };
         out.push_str(&format!(
             "  node {}: RPC http://{}, {part}\n",

@@ -39,6 +39,9 @@ pub enum EngineSpec {
     /// Proof of work: double SHA-256 of the seal hash and a nonce below a
     /// compact target that adjusts toward the block time (ADR 0005).
     Pow(PowSpec),
+    /// Tendermint BFT among a consortium's validators: a block every
+    /// `block_time_ms`, final once 2f+1 validators commit it (ADR 0007).
+    Bft(crate::bft::BftSpec),
 }
 
 /// Parameters of a proof-of-work chain.
@@ -201,6 +204,21 @@ impl ChainSpec {
                     "pow safe_depth {} is deeper than finality_depth {}",
                     pow.safe_depth, pow.finality_depth
                 )));
+            }
+        }
+        if let EngineSpec::Bft(bft) = &self.engine {
+            bft.validate().map_err(ChainSpecError::Invalid)?;
+            for key in bft
+                .validators
+                .iter()
+                .map(|v| v.key)
+                .chain(bft.members.iter().map(|m| m.node_key))
+            {
+                if !self.members.contains(&key) {
+                    return Err(ChainSpecError::Invalid(format!(
+                        "bft node key {key} is not in the chain spec's members allowlist"
+                    )));
+                }
             }
         }
         if self.gas_limit < 21_000 {

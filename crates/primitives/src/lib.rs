@@ -11,6 +11,7 @@
 //! encodings are RLP through `alloy-rlp`.
 
 pub mod account;
+pub mod bft;
 pub mod block;
 pub mod chain_spec;
 pub mod header;
@@ -21,6 +22,7 @@ pub mod state_changes;
 pub use account::Account;
 pub use alloy_consensus::TxEnvelope;
 pub use alloy_primitives::{self, keccak256, Address, Bloom, Bytes, Log, LogData, B256, U256};
+pub use bft::{BftExtra, BftMember, BftSpec, BftValidator, CommitCertificate, Evidence, Role};
 pub use block::{Block, SealedBlock, TxLocation};
 pub use chain_spec::{ChainSpec, ChainSpecError, EngineSpec, GenesisAccount, PowSpec};
 pub use header::{Header, SealedHeader};

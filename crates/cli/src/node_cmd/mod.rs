@@ -66,6 +66,10 @@ enum Role {
     Miner { threads: usize },
     /// Proof of work without mining: verifies and follows the most work.
     Verifier,
+    /// BFT: signs proposals and votes.
+    Validator,
+    /// BFT: follows committed blocks by their certificates.
+    Member,
 }
 
 fn role(spec: &ChainSpec, key: &NodeKey, mining: Option<&MiningOptions>) -> Role {
@@ -83,6 +87,15 @@ fn role(spec: &ChainSpec, key: &NodeKey, mining: Option<&MiningOptions>) -> Role
         EngineSpec::Dev {
             authority: None, ..
         } => Role::Unsealed,
+        EngineSpec::Bft(bft)
+            if bft
+                .validators
+                .iter()
+                .any(|v| v.key.0 == key.public().to_bytes()) =>
+        {
+            Role::Validator
+        }
+        EngineSpec::Bft(_) => Role::Member,
     }
 }
 
@@ -247,6 +260,10 @@ async fn print_banner(
         )),
         Role::Verifier => {
             out.push_str("Role: verifier (follows the most proof of work; --mine to mine)\n")
+        }
+        Role::Validator => out.push_str("Role: BFT validator (proposes and votes)\n"),
+        Role::Member => {
+            out.push_str("Role: BFT member (follows blocks by their commit certificates)\n")
         }
     }
     match is_member(spec, key) {

@@ -358,6 +358,11 @@ fn sealing(spec: &ChainSpec) -> String {
             "proof of work, a block every {} s on average",
             pow.target_block_time_ms as f64 / 1000.0
         ),
+        EngineSpec::Bft(bft) => format!(
+            "BFT among {} validators, a block every {} s, final at once",
+            bft.validators.len(),
+            bft.block_time_ms as f64 / 1000.0
+        ),
     }
 }
 
@@ -368,6 +373,8 @@ fn role(spec: &ChainSpec, node: &NodeEntry) -> &'static str {
         EngineSpec::Dev { .. } => "follower",
         EngineSpec::Pow(_) if node.settings.mine => "miner",
         EngineSpec::Pow(_) => "verifier",
+        EngineSpec::Bft(bft) if bft.validators.iter().any(|v| v.key == node.public) => "validator",
+        EngineSpec::Bft(_) => "member",
     }
 }
 
