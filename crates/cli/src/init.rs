@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use tally_primitives::EngineSpec;
+use tally_primitives::{BftSpec, EngineSpec, B256};
 
-use crate::testnet::{layout, NewNetworkArgs};
+use crate::testnet::{self, layout, NewNetworkArgs};
 
 #[derive(clap::Args)]
 pub struct InitArgs {
@@ -37,14 +37,19 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             }
             EngineSpec::Dev { .. } => "a follower".to_string(),
             EngineSpec::Pow(_) => format!("mines to {}", node.settings.beneficiary),
-            EngineSpec::Bft(bft) if bft.validators.iter().any(|v| v.key == node.public) => {
-                "a validator".to_string()
-            }
-            EngineSpec::Bft(_) => "a member (not a validator)".to_string(),
+            EngineSpec::Bft(bft) => bft_part(bft, node.public),
         };
         out.push_str(&format!(
             "  node {}: RPC http://{}, {part}\n",
             node.index, node.settings.rpc
+        ));
+    }
+    if let EngineSpec::Bft(bft) = &made.spec.engine {
+        out.push_str(&format!(
+            "\n  {}\n  a consortium: only these {} nodes may connect; each member's account is an \
+             admin\n",
+            testnet::fault_tolerance_line(bft),
+            made.spec.members.len()
         ));
     }
     out.push_str("\nStart each node with:\n");
@@ -68,4 +73,18 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     }
     print!("{out}");
     Ok(())
+}
+
+/// "validator, member org1, account 0x…": the node's role on a BFT chain
+/// and the member whose node it is.
+fn bft_part(bft: &BftSpec, node: B256) -> String {
+    let role = if bft.validators.iter().any(|v| v.key == node) {
+        "validator"
+    } else {
+        "member (not a validator)"
+    };
+    match bft.members.iter().find(|m| m.node_key == node) {
+        Some(m) => format!("{role}, member {}, account {}", m.name, m.account),
+        None => role.to_string(),
+    }
 }

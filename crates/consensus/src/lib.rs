@@ -14,11 +14,20 @@
 //! block for fork choice ([`Engine::weight`]), names the block rewards the
 //! executor credits ([`Engine::rewards`]), and reacts to events.
 //!
-//! Engines: [`dev::DevEngine`] (one node seals at once or every block time)
-//! and [`pow::PowEngine`] (SHA-256d proof of work under an ASERT difficulty
-//! rule, heaviest cumulative work wins). PoS, DPoS and BFT engines
-//! implement the same [`Engine`] trait.
+//! Engines: [`dev::DevEngine`] (one node seals at once or every block time),
+//! [`pow::PowEngine`] (SHA-256d proof of work under an ASERT difficulty
+//! rule, heaviest cumulative work wins) and [`bft::BftEngine`] (consortium
+//! chains: each block carries its parent's commit certificate and the
+//! proposer's signature; blocks are final when committed). PoS and DPoS
+//! engines implement the same [`Engine`] trait.
+//!
+//! BFT agreement itself is [`bft::BftMachine`]: Tendermint through
+//! Malachite's formally specified driver, a pure machine the node's BFT
+//! task feeds peer messages, block verdicts and fired timeouts, carrying
+//! out what it returns (broadcast, build a block, judge a block, set a
+//! timer, commit with a certificate, record evidence).
 
+pub mod bft;
 pub mod dev;
 pub mod pow;
 mod spec;
@@ -123,6 +132,13 @@ pub trait ChainView {
     /// stake. `None` when the account is empty or the block's state is not
     /// available (a side-branch block not executed yet).
     fn account(&self, _at: &B256, _address: &Address) -> Option<Account> {
+        None
+    }
+
+    /// The BFT validators that sign the child of `parent` (after its
+    /// governance changes), `None` when the node does not know them: the
+    /// BFT engine then uses the chain spec's genesis validators.
+    fn bft_validators(&self, _parent: &B256) -> Option<Vec<tally_primitives::BftValidator>> {
         None
     }
 }

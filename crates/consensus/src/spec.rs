@@ -55,8 +55,11 @@ pub fn engine_for(
                 .produce
                 .map(|coinbase| pow::MinerSettings { coinbase }),
         )?),
-        EngineSpec::Bft(_) => {
-            return Err(EngineError::Bft("the bft engine is not built yet".into()))
+        EngineSpec::Bft(bft) => {
+            bft.validate().map_err(EngineError::Bft)?;
+            crate::bft::ValidatorSet::new(&bft.validators)
+                .map_err(|e| EngineError::Bft(e.to_string()))?;
+            Box::new(crate::bft::BftEngine::new(spec.chain_id, bft))
         }
     })
 }

@@ -2,17 +2,19 @@
 
 use crate::{
     overlay::{Overlay, StateSource},
+    system::{self, OverlaySlots, SystemPrecompiles},
     tx_env::tx_env,
     ExecError, SPEC,
 };
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::{
-    context::{BlockEnv as RevmBlockEnv, CfgEnv, Context, Journal, TxEnv},
-    handler::MainnetEvm,
+    context::{BlockEnv as RevmBlockEnv, CfgEnv, Context, Evm as RevmEvm, Journal, TxEnv},
+    handler::{instructions::EthInstructions, EthFrame},
+    interpreter::interpreter::EthInterpreter,
     ExecuteCommitEvm, MainBuilder,
 };
-use tally_primitives::{Receipt, StateChanges};
+use tally_primitives::{Evidence, Receipt, StateChanges};
 
 /// What the EVM needs to know about the block being built or imported.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,10 +30,23 @@ pub struct BlockEnv {
     /// Credited after the block's transactions (the engine's block reward),
     /// as part of the block's state changes.
     pub rewards: Vec<(Address, U256)>,
+    /// BFT chains: the equivocation evidence of the header's extra
+    /// ([`tally_primitives::BftExtra::evidence`]), recorded in the
+    /// governance contract before the block's transactions. Empty elsewhere.
+    pub evidence: Vec<Evidence>,
 }
 
-pub(crate) type Evm<'a, S> =
-    MainnetEvm<Context<RevmBlockEnv, TxEnv, CfgEnv, Overlay<'a, S>, Journal<Overlay<'a, S>>, ()>>;
+type Ctx<'a, S> = Context<RevmBlockEnv, TxEnv, CfgEnv, Overlay<'a, S>, Journal<Overlay<'a, S>>, ()>;
+
+/// revm's mainnet EVM with the system contracts beside the Ethereum
+/// precompiles: every path (build, import, calls) runs them.
+pub(crate) type Evm<'a, S> = RevmEvm<
+    Ctx<'a, S>,
+    (),
+    EthInstructions<EthInterpreter, Ctx<'a, S>>,
+    SystemPrecompiles,
+    EthFrame<EthInterpreter>,
+>;
 
 pub(crate) fn revm_block_env(env: &BlockEnv) -> RevmBlockEnv {
     RevmBlockEnv {
@@ -58,6 +73,7 @@ pub(crate) fn new_evm<'a, S: StateSource + ?Sized>(
     ctx.with_block(revm_block_env(env))
         .with_cfg(cfg)
         .build_mainnet()
+        .with_precompiles(SystemPrecompiles::new(SPEC))
 }
 
 /// The outcome of one executed transaction.
@@ -84,6 +100,9 @@ pub struct BlockBuilder<'a, S: StateSource + ?Sized> {
     env: BlockEnv,
     receipts: Vec<Receipt>,
     gas_used: u64,
+    /// Whether the block-start system work (evidence) has run; it runs
+    /// before the first transaction or at `finish`, whichever comes first.
+    started: bool,
 }
 
 impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
@@ -94,7 +113,28 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
             env,
             receipts: Vec::new(),
             gas_used: 0,
+            started: false,
         }
+    }
+
+    fn overlay(&mut self) -> &mut Overlay<'a, S> {
+        &mut self.evm.ctx.journaled_state.database
+    }
+
+    /// The system contracts' work at the start of the block.
+    fn start(&mut self) -> Result<(), ExecError> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        if self.env.evidence.is_empty() {
+            return Ok(());
+        }
+        let evidence = std::mem::take(&mut self.env.evidence);
+        let result =
+            system::governance::record_evidence(&mut OverlaySlots(self.overlay()), &evidence);
+        self.env.evidence = evidence;
+        result.map_err(|e| system_error("recording evidence", e))
     }
 
     pub fn gas_left(&self) -> u64 {
@@ -110,6 +150,7 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
     /// untouched and returns an error; a reverted one is included with a
     /// failed receipt.
     pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxOutcome, ExecError> {
+        self.start()?;
         let index = self.receipts.len();
         let left = self.gas_left();
         if tx.gas_limit() > left {
@@ -119,6 +160,21 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
                 left,
             });
         }
+        system::roles::check(
+            &mut OverlaySlots(self.overlay()),
+            sender,
+            tx.kind().is_create(),
+        )
+        .map_err(|e| match e {
+            system::roles::PermissionError::Denied { account, role } => {
+                ExecError::PermissionDenied {
+                    index,
+                    account,
+                    role,
+                }
+            }
+            system::roles::PermissionError::State(m) => ExecError::State(m),
+        })?;
         let result = self
             .evm
             .transact_commit(tx_env(tx, sender))
@@ -151,8 +207,13 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
         })
     }
 
-    /// Credits the block's rewards and returns what the block produced.
-    pub fn finish(self) -> Result<BlockOutcome, ExecError> {
+    /// Applies the governance decisions due at the next block, credits the
+    /// block's rewards and returns what the block produced.
+    pub fn finish(mut self) -> Result<BlockOutcome, ExecError> {
+        self.start()?;
+        let number = self.env.number;
+        system::governance::end_block(&mut OverlaySlots(self.overlay()), number)
+            .map_err(|e| system_error("applying governance proposals", e))?;
         let mut overlay = self.evm.ctx.journaled_state.database;
         for (address, amount) in &self.env.rewards {
             overlay
@@ -187,4 +248,11 @@ pub fn execute_block<S: StateSource + ?Sized>(
         builder.execute(tx, *sender)?;
     }
     builder.finish()
+}
+
+fn system_error(what: &str, e: system::SysError) -> ExecError {
+    match e {
+        system::SysError::State(m) => ExecError::State(format!("{what}: {m}")),
+        other => ExecError::Evm(format!("{what}: {other:?}")),
+    }
 }

@@ -13,17 +13,25 @@
 //! - [`call`] runs a read-only call (`eth_call`, `eth_estimateGas`) and
 //!   discards its state changes.
 //!
+//! - [`system`] holds the native system contracts (governance, roles) that
+//!   every EVM path runs as stateful precompiles, their genesis state, the
+//!   role check of permissioned chains, and reads for the node and RPC.
+//!
 //! Fees: the base fee is burned; the priority fee goes to the block's
 //! beneficiary (revm's mainnet handler does both).
 
 mod builder;
 mod call;
 mod overlay;
+pub mod system;
 mod tx_env;
 
 pub use builder::{execute_block, BlockBuilder, BlockEnv, BlockOutcome, TxOutcome};
 pub use call::{call, CallOutcome, CallRequest};
 pub use overlay::{StateSource, StateSourceError};
+pub use system::{
+    check_sender, genesis_accounts, min_gas_price, roles::PermissionError, GOVERNANCE, ROLES,
+};
 
 /// The hard fork Tally executes: the latest one revm 43 supports fully.
 pub const SPEC: revm::primitives::hardfork::SpecId = revm::primitives::hardfork::SpecId::OSAKA;
@@ -38,6 +46,13 @@ pub enum ExecError {
     /// The transaction would take the block over its gas limit.
     #[error("transaction {index} needs {gas} gas but only {left} is left in the block")]
     BlockGasExceeded { index: usize, gas: u64, left: u64 },
+    /// The sender lacks the role a permissioned chain requires for it.
+    #[error("transaction {index} is not permitted: account {account} lacks the {} role: it may not {} on this chain", role.name(), if *role == tally_primitives::Role::Deployer { "deploy contracts" } else { "send transactions" })]
+    PermissionDenied {
+        index: usize,
+        account: alloy_primitives::Address,
+        role: tally_primitives::Role,
+    },
     /// Reading state failed (disk, corruption).
     #[error("state read failed: {0}")]
     State(String),

@@ -91,6 +91,17 @@ impl<'a, S: StateSource + ?Sized> Overlay<'a, S> {
         Ok(())
     }
 
+    /// Writes a storage slot outside any transaction (the system contracts'
+    /// block-level changes). Only valid between transactions, when revm's
+    /// journal holds nothing that could shadow it.
+    pub(crate) fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        self.storage
+            .entry(address)
+            .or_default()
+            .slots
+            .insert(slot, value);
+    }
+
     pub(crate) fn into_changes(self) -> StateChanges {
         StateChanges {
             accounts: self.accounts,

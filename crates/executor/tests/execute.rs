@@ -54,6 +54,7 @@ fn setup() -> (SecretKey, Address, MemState, BlockEnv) {
         base_fee: GWEI as u64,
         prevrandao: B256::ZERO,
         rewards: Vec::new(),
+        evidence: Vec::new(),
     };
     (key, sender, state, env)
 }

@@ -50,6 +50,10 @@ pub enum SyncRequest {
     /// branch's work is checked on its headers before its bodies are
     /// downloaded.
     HeadersByRange { start: u64, count: u32 },
+    /// The commit certificate of block `number` (BFT chains): a syncing
+    /// node checks the last block of a range with it (each earlier block's
+    /// certificate travels in the header of the block after it).
+    Certificate { number: u64 },
 }
 
 /// The answer to a [`SyncRequest`]. Blocks are opaque RLP bytes: the node
@@ -62,6 +66,9 @@ pub enum SyncResponse {
     Block(Option<Vec<u8>>),
     /// Answer to `HeadersByRange`: RLP headers, in order (may be fewer).
     Headers(Vec<Vec<u8>>),
+    /// Answer to `Certificate`: the RLP certificate, `None` if the peer has
+    /// none for that block.
+    Certificate(Option<Vec<u8>>),
     /// Answer to `Status`.
     Status {
         genesis: [u8; 32],

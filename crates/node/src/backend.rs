@@ -204,6 +204,7 @@ impl Backend for NodeBackend {
             base_fee: header.base_fee,
             prevrandao: header.parent_hash,
             rewards: Vec::new(),
+            evidence: Vec::new(),
         };
         let req = tally_executor::CallRequest {
             from: request.from,

@@ -14,7 +14,9 @@ use std::{
     sync::{atomic::Ordering, Arc},
 };
 use tally_executor::BlockEnv;
-use tally_primitives::{Address, ChainSpec, SealedBlock, SealedHeader, B256, U256};
+use tally_primitives::{
+    Address, BftExtra, ChainSpec, EngineSpec, Header, SealedBlock, SealedHeader, B256, U256,
+};
 use tally_rpc::NewBlock;
 use tally_state::{ChainDb, StateSnapshot};
 use tally_txpool::{PoolError, PooledTx, TxPool};
@@ -51,6 +53,11 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// Whether the chain runs BFT consensus.
+    pub fn is_bft(&self) -> bool {
+        matches!(self.spec.engine, EngineSpec::Bft(_))
+    }
+
     /// Admits raw transactions to the pool against the head's state, in
     /// parallel. A block may commit while they are validated: the pool then
     /// pruned against newer state than they were checked with, and one
@@ -89,23 +96,31 @@ impl Chain {
         }
     }
 
-    /// The EVM's view of block `parent.number + 1`.
+    /// The EVM's view of `header`, the child of `parent`.
     pub fn block_env(
         &self,
         parent: &SealedHeader,
-        timestamp: u64,
-        beneficiary: Address,
+        header: &Header,
         rewards: Vec<(Address, U256)>,
     ) -> BlockEnv {
+        // BFT: the equivocation evidence the proposer included is recorded
+        // on chain. The engine refused headers whose extra does not decode.
+        let evidence = match &self.spec.engine {
+            EngineSpec::Bft(_) => BftExtra::decode(&header.extra_data)
+                .map(|e| e.evidence)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         BlockEnv {
             chain_id: self.spec.chain_id,
             number: parent.number + 1,
-            timestamp,
-            beneficiary,
-            gas_limit: self.spec.gas_limit,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            gas_limit: header.gas_limit,
             base_fee: self.spec.base_fee,
             prevrandao: parent.hash,
             rewards,
+            evidence,
         }
     }
 

@@ -26,8 +26,11 @@ use std::{
 };
 use tally_chain::{BlockTree, Inserted, TreeError};
 use tally_consensus::{Effect, Engine, Event, Millis, SealError, Weight};
-use tally_primitives::{Block, Header, SealedBlock, B256};
+use tally_primitives::{Block, CommitCertificate, Header, SealedBlock, B256};
 use tally_rpc::NewBlock;
+
+mod bft;
+pub(crate) use bft::BftState;
 
 pub(crate) enum ChainMsg {
     /// New transactions entered the pool.
@@ -40,7 +43,15 @@ pub(crate) enum ChainMsg {
     /// Consecutive blocks from sync (or gossip) to import in order.
     ImportBatch {
         blocks: Vec<Block>,
+        /// BFT: the certificate of the last block (the others' travel in
+        /// the header after them).
+        certificate: Option<CommitCertificate>,
         reply: SyncSender<BatchOutcome>,
+    },
+    /// A message on the consensus gossip topic.
+    Consensus {
+        from: tally_network::PeerId,
+        data: Vec<u8>,
     },
     /// The miner found a seal for the current template.
     Sealed(Box<Header>),
@@ -86,6 +97,7 @@ pub(crate) fn spawn(
     chain: Chain,
     engine: Box<dyn Engine>,
     tree: BlockTree,
+    bft: Option<BftState>,
     chain_tx: SyncSender<ChainMsg>,
     rx: Receiver<ChainMsg>,
 ) -> std::io::Result<JoinHandle<()>> {
@@ -104,6 +116,7 @@ pub(crate) fn spawn(
                 chain_tx,
                 queue: VecDeque::new(),
                 retry: None,
+                bft,
             };
             thread.run(rx)
         })
@@ -160,6 +173,8 @@ struct ChainThread {
     queue: VecDeque<Effect>,
     /// A failed build to ask the engine for again, and when.
     retry: Option<(B256, Millis)>,
+    /// BFT chains: the Tendermint machine and what it waits on.
+    bft: Option<BftState>,
 }
 
 impl ChainThread {
@@ -189,6 +204,9 @@ impl ChainThread {
         self.tell(self.head_event());
         self.tell(Event::Tick { now: now_ms() });
         self.tell(self.pending_event());
+        if self.bft.is_some() {
+            self.bft_start();
+        }
         let mut wake: Option<Millis> = None;
         loop {
             while let Some(effect) = self.queue.pop_front() {
@@ -212,10 +230,15 @@ impl ChainThread {
                 self.tell(Event::Tick { now });
                 continue;
             }
-            let next = match (wake, self.retry.map(|(_, at)| at)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let bft_due = self.bft.as_ref().and_then(|b| b.next_deadline());
+            if bft_due.is_some_and(|at| now >= at) {
+                self.bft_tick();
+                continue;
+            }
+            let next = [wake, self.retry.map(|(_, at)| at), bft_due]
+                .into_iter()
+                .flatten()
+                .min();
             let timeout = next.map_or(Duration::from_secs(1), |at| {
                 Duration::from_millis(at.saturating_sub(now))
             });
@@ -231,6 +254,7 @@ impl ChainThread {
                         }
                     }
                     self.tell(self.pending_event());
+                    self.bft_on_txs();
                 }
                 Ok(ChainMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(msg) => self.on_msg(msg),
@@ -242,12 +266,26 @@ impl ChainThread {
 
     fn on_msg(&mut self, msg: ChainMsg) {
         match msg {
+            ChainMsg::Import { block, .. } if self.bft.is_some() => {
+                // Gossiped BFT blocks carry no certificate of their own:
+                // committed blocks come through consensus or sync.
+                tracing::debug!(number = block.header.number, "ignored a gossiped BFT block");
+            }
+            ChainMsg::ImportBatch {
+                blocks,
+                certificate,
+                reply,
+            } if self.bft.is_some() => {
+                let outcome = self.bft_import_batch(blocks, certificate);
+                let _ = reply.send(outcome);
+            }
+            ChainMsg::Consensus { from, data } => self.bft_on_message(from, &data),
             ChainMsg::Import { block, reply } => {
                 let result = self.import_one(*block);
                 // The caller may have given up waiting; the block is imported regardless.
                 let _ = reply.send(result);
             }
-            ChainMsg::ImportBatch { blocks, reply } => {
+            ChainMsg::ImportBatch { blocks, reply, .. } => {
                 let outcome = self.import_batch(blocks);
                 let _ = reply.send(outcome);
             }
@@ -303,20 +341,22 @@ impl ChainThread {
         let Some(sealer) = self.engine.sealer() else {
             return failed(self, "this node has no sealer".into());
         };
-        let template =
-            match self
-                .chain
-                .build_template(self.engine.as_ref(), &self.view(), &head, timestamp)
-            {
-                Ok(t) => t,
-                Err(NodeError::Prepare(e @ SealError::TimestampInFuture { .. })) => {
-                    // Blocks came faster than timestamps may advance: wait.
-                    tracing::debug!("block production waits: {e}");
-                    self.retry = Some((parent, now_ms() + RETRY_MS));
-                    return;
-                }
-                Err(e) => return failed(self, e.to_string()),
-            };
+        let template = match self.chain.build_template(
+            self.engine.as_ref(),
+            &self.view(),
+            &head,
+            timestamp,
+            Default::default(),
+        ) {
+            Ok(t) => t,
+            Err(NodeError::Prepare(e @ SealError::TimestampInFuture { .. })) => {
+                // Blocks came faster than timestamps may advance: wait.
+                tracing::debug!("block production waits: {e}");
+                self.retry = Some((parent, now_ms() + RETRY_MS));
+                return;
+            }
+            Err(e) => return failed(self, e.to_string()),
+        };
         if !sealer.is_instant() && !self.chain.mining.active.load(Ordering::Relaxed) {
             // Paused: resuming asks the engine again.
             return;
@@ -722,5 +762,6 @@ impl ChainThread {
             self.template = None;
         }
         self.tell(self.head_event());
+        self.bft_on_new_head();
     }
 }

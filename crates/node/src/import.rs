@@ -61,6 +61,10 @@ pub enum ImportError {
         claimed: String,
         computed: String,
     },
+    #[error("block {number} has no commit certificate yet: a BFT block is imported only with one")]
+    Uncertified { number: u64 },
+    #[error("block {number}: its commit certificate does not hold: {reason}")]
+    BadCertificate { number: u64, reason: String },
     #[error(transparent)]
     Node(#[from] NodeError),
 }
@@ -73,6 +77,7 @@ impl ImportError {
             ImportError::NotOnHead { .. }
             | ImportError::UnknownParent { .. }
             | ImportError::BelowFinal { .. }
+            | ImportError::Uncertified { .. }
             | ImportError::Node(_) => false,
             // Too far ahead of our clock is not proof of anything: it may
             // be valid a little later (or our clock is behind).
@@ -81,7 +86,8 @@ impl ImportError {
             | ImportError::Seal(_)
             | ImportError::BadSignature { .. }
             | ImportError::Execution { .. }
-            | ImportError::Mismatch { .. } => true,
+            | ImportError::Mismatch { .. }
+            | ImportError::BadCertificate { .. } => true,
         }
     }
 }
@@ -422,12 +428,7 @@ impl Chain {
         let started = Instant::now();
         let outcome = {
             let state = batch.state()?;
-            let env = self.block_env(
-                &parent,
-                header.timestamp,
-                header.beneficiary,
-                engine.rewards(&header),
-            );
+            let env = self.block_env(&parent, &header, engine.rewards(&header));
             tally_executor::execute_block(&PendingExec(&state), env, &block.transactions, &senders)
                 .map_err(|source| ImportError::Execution { number, source })?
         };
@@ -476,6 +477,34 @@ impl Chain {
             },
             weight,
         ))
+    }
+
+    /// Executes `block` on the head and checks every root, then discards
+    /// the result: how a BFT validator judges a proposed block before it
+    /// votes for it.
+    pub(crate) fn validate_block(
+        &self,
+        engine: &dyn Engine,
+        tree: &BlockTree,
+        block: Block,
+    ) -> Result<(), ImportError> {
+        let mut batch = self.db.begin_batch()?;
+        let weight = tree
+            .get(&batch.head().hash)
+            .map(|e| e.weight)
+            .ok_or_else(|| NodeError::Chain("the head is missing from the block tree".into()))?;
+        let view = View {
+            tree,
+            db: &self.db,
+            recent: &[],
+        };
+        let incoming = Incoming {
+            block,
+            senders: None,
+        };
+        self.import_into(&mut batch, engine, &view, incoming, false, weight)?;
+        // Dropped uncommitted: nothing is written.
+        Ok(())
     }
 
     /// The checks that need no execution: the engine's header rules on

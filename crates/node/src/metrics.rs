@@ -31,6 +31,7 @@ pub struct Metrics {
     pub gossip_in_block: AtomicU64,
     pub gossip_out_tx: AtomicU64,
     pub gossip_out_block: AtomicU64,
+    pub gossip_out_consensus: AtomicU64,
     /// Gossip or sync work dropped because a bounded queue was full.
     pub net_dropped: AtomicU64,
     /// Blocks from peers (gossip or sync) imported, and the time it took.
@@ -193,6 +194,12 @@ impl Metrics {
                 "Block gossip messages sent.",
                 "counter",
                 get(&self.gossip_out_block),
+            ),
+            (
+                "gossip_sent_consensus_total",
+                "BFT consensus messages sent.",
+                "counter",
+                get(&self.gossip_out_consensus),
             ),
             (
                 "network_dropped_total",

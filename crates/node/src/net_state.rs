@@ -17,6 +17,12 @@ pub(crate) struct NetShared {
     pub local_txs: OnceLock<mpsc::Sender<Bytes>>,
     /// The operator's peer controls (`admin_` RPC). Unset without a network.
     pub control: OnceLock<tally_network::PeerControl>,
+    /// BFT messages the chain thread sends, to gossip on the consensus
+    /// topic. Unset without a network.
+    pub consensus_out: OnceLock<mpsc::Sender<Vec<u8>>>,
+    /// Peers the chain thread found sending bad consensus messages, to
+    /// penalise. Unset without a network.
+    pub penalties: OnceLock<mpsc::Sender<(tally_network::PeerId, tally_network::Misbehaviour)>>,
 }
 
 impl NetShared {
@@ -30,6 +36,8 @@ impl NetShared {
             sync,
             local_txs: OnceLock::new(),
             control: OnceLock::new(),
+            consensus_out: OnceLock::new(),
+            penalties: OnceLock::new(),
         }
     }
 }

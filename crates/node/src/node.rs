@@ -19,7 +19,7 @@ use std::{
 };
 use tally_consensus::LocalEngine;
 use tally_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, NetworkService};
-use tally_primitives::{Block, Bytes, ChainSpec, SealedHeader, B256};
+use tally_primitives::{Block, Bytes, ChainSpec, EngineSpec, SealedHeader, B256};
 use tally_rpc::{RpcConfig, RpcServerHandle};
 use tally_state::ChainDb;
 use tally_txpool::{PoolConfig, TxPool};
@@ -74,7 +74,10 @@ impl Node {
             source,
         })?;
         let db = ChainDb::open(&config.datadir.join("chain.redb"))?;
-        let genesis = db.init_genesis(&config.spec)?;
+        // System contracts (governance, roles) start with the state the
+        // chain spec gives them; the spec's hash is unchanged.
+        let system = tally_executor::system::genesis_accounts(&config.spec);
+        let genesis = db.init_genesis_with(&config.spec, &system)?;
         let head = db.head()?;
         let spec = Arc::new(config.spec.clone());
         let local = LocalEngine {
@@ -131,8 +134,16 @@ impl Node {
             ..RpcConfig::default()
         };
         let rpc = tally_rpc::start(rpc_config, Arc::new(backend)).await?;
+        let bft = match &chain.spec.engine {
+            EngineSpec::Bft(bft) => Some(driver::BftState::new(
+                chain.spec.chain_id,
+                bft.clone(),
+                config.node_key.clone(),
+            )),
+            _ => None,
+        };
         let chain_thread =
-            driver::spawn(chain.clone(), engine, tree, chain_tx.clone(), chain_rx)
+            driver::spawn(chain.clone(), engine, tree, bft, chain_tx.clone(), chain_rx)
                 .map_err(|e| NodeError::Chain(format!("cannot start the chain thread: {e}")))?;
         tracing::info!(number = head.number, hash = %head.hash, "chain head");
         let mut node = Node {

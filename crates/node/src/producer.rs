@@ -31,13 +31,15 @@ pub(crate) struct Template {
 
 impl Chain {
     /// Builds a template on `parent` (the head) from the pool's best
-    /// transactions at `timestamp` (the engine may raise it).
+    /// transactions at `timestamp` (the engine may raise it), with the
+    /// engine's `extra_data` (a BFT block's parent certificate and evidence).
     pub fn build_template(
         &self,
         engine: &dyn Engine,
         view: &View<'_>,
         parent: &SealedHeader,
         timestamp: u64,
+        extra_data: Bytes,
     ) -> Result<Template, NodeError> {
         let started = Instant::now();
         let mut header = Header {
@@ -47,6 +49,7 @@ impl Chain {
             beneficiary: self.beneficiary,
             gas_limit: self.spec.gas_limit,
             base_fee: self.spec.base_fee,
+            extra_data,
             ..Default::default()
         };
         engine
@@ -60,12 +63,7 @@ impl Chain {
             snapshot: &snapshot,
             db: &self.db,
         };
-        let env = self.block_env(
-            parent,
-            header.timestamp,
-            header.beneficiary,
-            engine.rewards(&header),
-        );
+        let env = self.block_env(parent, &header, engine.rewards(&header));
         let exec_started = Instant::now();
         let mut builder = BlockBuilder::new(&source, env);
         let mut transactions = Vec::with_capacity(candidates.len());
@@ -104,7 +102,6 @@ impl Chain {
         header.state_root = state_root;
         header.logs_bloom = logs_bloom(&outcome.receipts);
         header.gas_used = outcome.gas_used;
-        header.extra_data = Bytes::new();
         header.seal = Bytes::new();
         Ok(Template {
             parent: parent.clone(),

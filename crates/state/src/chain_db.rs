@@ -3,11 +3,11 @@
 use crate::{commit, StateError, StateSnapshot};
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256};
 use parking_lot::{Mutex, RwLock};
-use std::{path::Path, sync::Arc};
+use std::{collections::BTreeMap, path::Path, sync::Arc};
 use tally_primitives::{
     block::{receipts_root, transactions_root},
-    Account, ChainSpec, EngineSpec, Header, Receipt, SealedBlock, SealedHeader, StateChanges,
-    StorageChanges, TxLocation, EMPTY_CODE_HASH,
+    Account, ChainSpec, EngineSpec, GenesisAccount, Header, Receipt, SealedBlock, SealedHeader,
+    StateChanges, StorageChanges, TxLocation, EMPTY_CODE_HASH,
 };
 use tally_storage::{
     blocks::{self, BlockReader},
@@ -67,6 +67,20 @@ impl ChainDb {
     /// block 0; otherwise returns the stored genesis, provided it was made
     /// from the same spec.
     pub fn init_genesis(&self, spec: &ChainSpec) -> Result<SealedHeader, StateError> {
+        self.init_genesis_with(spec, &BTreeMap::new())
+    }
+
+    /// [`ChainDb::init_genesis`] with `extra` accounts written beside
+    /// `spec.alloc` (an `extra` account replaces an alloc entry at the same
+    /// address): the system contracts' genesis state, which the executor
+    /// derives from the spec. They change the genesis state root but not
+    /// the spec hash the genesis header commits to, so `extra` must be a
+    /// function of the spec.
+    pub fn init_genesis_with(
+        &self,
+        spec: &ChainSpec,
+        extra: &BTreeMap<Address, GenesisAccount>,
+    ) -> Result<SealedHeader, StateError> {
         let _w = self.inner.write_lock.lock();
         let given = spec.hash();
         {
@@ -88,7 +102,7 @@ impl ChainDb {
                 return reader.header(0)?.ok_or(StateError::MissingBlock(0));
             }
         }
-        let changes = genesis_changes(spec);
+        let changes = genesis_changes(spec.alloc.iter().chain(extra));
         let prepared = commit::prepare(self, None, &changes)?;
         let header = Header {
             parent_hash: B256::ZERO,
@@ -224,10 +238,13 @@ impl ChainDb {
     }
 }
 
-/// The chain spec's allocations as the changes of block 0.
-fn genesis_changes(spec: &ChainSpec) -> StateChanges {
+/// Genesis accounts as the changes of block 0; a later entry for an
+/// address replaces an earlier one.
+fn genesis_changes<'a>(
+    accounts: impl Iterator<Item = (&'a Address, &'a GenesisAccount)>,
+) -> StateChanges {
     let mut changes = StateChanges::default();
-    for (address, acc) in &spec.alloc {
+    for (address, acc) in accounts {
         let code_hash = match &acc.code {
             Some(code) if !code.is_empty() => {
                 let h = keccak256(code);
@@ -244,6 +261,7 @@ fn genesis_changes(spec: &ChainSpec) -> StateChanges {
                 code_hash,
             }),
         );
+        changes.storage.remove(address);
         if !acc.storage.is_empty() {
             changes.storage.insert(
                 *address,
@@ -255,4 +273,43 @@ fn genesis_changes(spec: &ChainSpec) -> StateChanges {
         }
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+
+    #[test]
+    fn extra_genesis_accounts_change_the_state_but_not_the_spec_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = ChainSpec::dev(BTreeMap::new(), 0);
+        let system = Address::repeat_byte(0x10);
+        let mut extra = BTreeMap::new();
+        extra.insert(
+            system,
+            GenesisAccount {
+                nonce: 1,
+                code: Some(Bytes::from_static(&[0xfe])),
+                storage: [(U256::from(7), U256::from(42))].into_iter().collect(),
+                ..Default::default()
+            },
+        );
+        let plain = ChainDb::open(&dir.path().join("plain.redb"))
+            .unwrap()
+            .init_genesis(&spec)
+            .unwrap();
+        let db = ChainDb::open(&dir.path().join("system.redb")).unwrap();
+        let with = db.init_genesis_with(&spec, &extra).unwrap();
+        assert_eq!(with.extra_data, plain.extra_data);
+        assert_ne!(with.state_root, plain.state_root);
+        let state = db.latest_state().unwrap();
+        assert_eq!(state.account(&system).unwrap().unwrap().nonce, 1);
+        assert_eq!(
+            state.storage(&system, &U256::from(7)).unwrap(),
+            U256::from(42)
+        );
+        // Re-opening with plain init_genesis finds the same spec hash.
+        assert_eq!(db.init_genesis(&spec).unwrap(), with);
+    }
 }

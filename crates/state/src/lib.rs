@@ -25,6 +25,7 @@
 mod batch;
 mod chain_db;
 mod commit;
+mod consensus;
 mod error;
 mod proof;
 mod root_worker;

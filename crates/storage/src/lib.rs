@@ -15,6 +15,7 @@
 
 pub mod blocks;
 pub mod codec;
+pub mod consensus;
 pub mod error;
 pub mod keys;
 pub mod schema;

@@ -15,7 +15,7 @@
 use redb::TableDefinition;
 
 /// Version of the table layout below.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// `META` keys.
 pub const META_SCHEMA_VERSION: &str = "schema_version";
@@ -71,3 +71,9 @@ pub const SIDE_BLOCKS: TableDefinition<'static, &[u8; 32], &[u8]> =
 /// block hash -> fork-choice weight of the chain ending at that block
 /// (`u128` big-endian), for every kept block, canonical or not.
 pub const WEIGHTS: TableDefinition<'static, &[u8; 32], &[u8; 16]> = TableDefinition::new("weights");
+
+/// block number -> RLP commit certificate (BFT chains).
+pub const CERTIFICATES: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("certificates");
+/// height ++ round ++ kind -> a message this validator signed (BFT
+/// write-ahead log; see [`crate::consensus`]).
+pub const BFT_WAL: TableDefinition<'static, &[u8; 13], &[u8]> = TableDefinition::new("bft_wal");

@@ -89,6 +89,8 @@ impl Store {
                     txn.open_table(TRIE_NODES)?;
                     txn.open_table(SIDE_BLOCKS)?;
                     txn.open_table(WEIGHTS)?;
+                    txn.open_table(CERTIFICATES)?;
+                    txn.open_table(BFT_WAL)?;
                 }
             }
         }

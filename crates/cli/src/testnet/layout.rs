@@ -1,11 +1,14 @@
 //! The testnet directory: created once, reused on every later start.
 //!
 //! ```text
-//! D/chain.toml          the chain spec: 10 funded test accounts; dev: authority = node 1's key
+//! D/chain.toml          the chain spec (see [`super::spec`]): 10 funded test
+//!                       accounts; dev: authority = node 1's key; bft:
+//!                       validators, members and the node allowlist
 //! D/pids                "<node> <pid>" per running node, for `tally testnet stop`
 //! D/node-<i>/node.key   the node's ed25519 identity
 //! D/node-<i>/node.toml  its config (datadir ".", RPC and p2p ports, bootnodes;
-//!                       pow: mine = true, beneficiary = test account i-1)
+//!                       pow: mine = true, beneficiary = test account i-1;
+//!                       bft: beneficiary = its member's account, test account i-1)
 //! D/node-<i>/node.log   its output
 //! ```
 //!
@@ -14,13 +17,14 @@
 //! each node's rewards show in that account's balance. A PoW spec's
 //! genesis timestamp is the time of creation: the difficulty rule is
 //! anchored there, and a genesis in the past would read as a chain far
-//! behind its schedule.
+//! behind its schedule. On a BFT network each node is one member's node;
+//! the first `--validators` nodes sign blocks and their fees go to their
+//! member's account.
 //!
 //! `chain.toml` is written last, so a directory whose creation was cut short
 //! is not mistaken for a testnet.
 
 use std::{
-    collections::BTreeMap,
     net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
 };
@@ -28,8 +32,9 @@ use std::{
 use anyhow::Context;
 use tally_crypto::node_key::NodeKey;
 use tally_network::PeerId;
-use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, PowSpec, B256, U256};
+use tally_primitives::{ChainSpec, B256};
 
+use super::spec;
 use crate::node_cmd::{config::NodeSettings, NodeFile};
 
 /// At most this many nodes: ports are laid out in blocks of this size.
@@ -43,6 +48,9 @@ pub enum Consensus {
     Dev,
     /// Every node mines (SHA-256d proof of work).
     Pow,
+    /// Tendermint BFT consortium: one node per member, the first
+    /// `--validators` of them sign blocks.
+    Bft,
 }
 
 impl Consensus {
@@ -50,6 +58,7 @@ impl Consensus {
         match self {
             Consensus::Dev => "dev",
             Consensus::Pow => "pow",
+            Consensus::Bft => "bft",
         }
     }
 }
@@ -65,9 +74,61 @@ pub struct CreateOptions {
     /// Dev: node 1 seals every this many ms (0: when transactions are
     /// pending). PoW: the block time the difficulty rule steers toward.
     pub block_time_ms: u64,
+    /// Only the network's own node keys may connect (a BFT network always
+    /// is a consortium).
     pub consortium: bool,
     /// RPC on `base..base+N`, p2p on `base+16..base+16+N`; `None`: free ports.
     pub base_port: Option<u16>,
+    /// The BFT network's validators and members; `None` for other engines
+    /// (and, for BFT, [`BftOptions::all`]).
+    pub bft: Option<BftOptions>,
+}
+
+/// Who runs a new BFT network: node `i` is member `i`'s node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BftOptions {
+    /// The first this many nodes are validators.
+    pub validators: usize,
+    /// One name per node.
+    pub member_names: Vec<String>,
+    pub create_empty_blocks: bool,
+}
+
+impl BftOptions {
+    /// `nodes` members `org1..orgN`, all validators, empty blocks made.
+    pub fn all(nodes: usize) -> BftOptions {
+        BftOptions {
+            validators: nodes,
+            member_names: (1..=nodes).map(|i| format!("org{i}")).collect(),
+            create_empty_blocks: true,
+        }
+    }
+
+    /// Checks these options against a network of `nodes` nodes.
+    pub fn check(&self, nodes: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.member_names.len() == nodes,
+            "a BFT network runs one node per member: {} member names for {nodes} nodes",
+            self.member_names.len()
+        );
+        anyhow::ensure!(
+            (1..=nodes).contains(&self.validators),
+            "--validators must be between 1 and the number of nodes ({nodes}), got {}",
+            self.validators
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for name in &self.member_names {
+            anyhow::ensure!(
+                !name.trim().is_empty(),
+                "--members has an empty name; give names separated by commas, like org1,org2"
+            );
+            anyhow::ensure!(
+                seen.insert(name.as_str()),
+                "--members names `{name}` twice; each member needs its own name"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// One node of a testnet, as its files describe it.
@@ -147,65 +208,6 @@ fn ports(opts: &CreateOptions) -> anyhow::Result<Vec<(u16, u16)>> {
     }
 }
 
-/// The account node `index` (1-based) of a PoW network mines to: test
-/// account `index - 1`, funded at genesis for the first 10 nodes.
-pub fn pow_beneficiary(index: usize) -> Option<Address> {
-    let count = u32::try_from(index).ok()?;
-    tally_crypto::mnemonic::dev_accounts(count)
-        .last()
-        .map(|(_, address)| *address)
-}
-
-/// The spec of a testnet: `tally dev`'s chain id and funded accounts, so the
-/// same scripts work against both; dev: node 1 as the only producer.
-fn testnet_spec(opts: &CreateOptions, keys: &[NodeKey]) -> ChainSpec {
-    let wei = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
-    let alloc: BTreeMap<Address, GenesisAccount> = tally_crypto::mnemonic::dev_accounts(10)
-        .into_iter()
-        .map(|(_, a)| {
-            (
-                a,
-                GenesisAccount {
-                    balance: wei,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    let mut spec = ChainSpec::dev(alloc, opts.block_time_ms);
-    spec.name = "tally-testnet".into();
-    let publics: Vec<B256> = keys
-        .iter()
-        .map(|k| B256::from(k.public().to_bytes()))
-        .collect();
-    match opts.consensus {
-        Consensus::Dev => {
-            spec.engine = EngineSpec::Dev {
-                block_time_ms: opts.block_time_ms,
-                authority: publics.first().copied(),
-            };
-        }
-        Consensus::Pow => {
-            spec.name = "tally-pow-testnet".into();
-            spec.engine = EngineSpec::Pow(PowSpec {
-                target_block_time_ms: opts.block_time_ms,
-                ..PowSpec::default()
-            });
-            spec.timestamp = unix_now();
-        }
-    }
-    if opts.consortium {
-        spec.members = publics;
-    }
-    spec
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Generates keys, configs and the chain spec of a new testnet in `dir`.
 pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
     anyhow::ensure!(
@@ -233,9 +235,29 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             opts.block_time_ms as f64 / 1000.0
         );
     }
+    let bft = match opts.consensus {
+        Consensus::Bft => {
+            let bft = opts
+                .bft
+                .clone()
+                .unwrap_or_else(|| BftOptions::all(opts.nodes));
+            bft.check(opts.nodes)?;
+            Some(bft)
+        }
+        _ => {
+            anyhow::ensure!(
+                opts.bft.is_none(),
+                "validators and members only apply to a BFT network, not {}",
+                opts.consensus.name()
+            );
+            None
+        }
+    };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let keys: Vec<NodeKey> = (0..opts.nodes).map(|_| NodeKey::generate()).collect();
     let ports = ports(opts)?;
+    // Node i's account: test account i-1 (funded for the first 10 nodes).
+    let accounts = spec::test_accounts(opts.nodes)?;
     let mut dials = Vec::with_capacity(opts.nodes);
     for (key, (_, p2p)) in keys.iter().zip(&ports) {
         dials.push(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{}", peer_id(key)?));
@@ -251,6 +273,12 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             vec![dials[0].clone()]
         };
         let pow = opts.consensus == Consensus::Pow;
+        // A PoW node mines to its own test account; a BFT node's fees go
+        // to its member's account, the same test account.
+        let beneficiary = match opts.consensus {
+            Consensus::Dev => None,
+            Consensus::Pow | Consensus::Bft => accounts.get(i).copied(),
+        };
         let file = NodeFile {
             datadir: ".".into(),
             rpc: SocketAddr::from(([127, 0, 0, 1], *rpc)),
@@ -258,7 +286,7 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             bootnodes,
             mdns: false,
             max_peers: 50,
-            beneficiary: if pow { pow_beneficiary(i + 1) } else { None },
+            beneficiary,
             mine: pow,
             miner_threads: pow.then_some(POW_MINER_THREADS),
             log: None,
@@ -267,7 +295,11 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
         std::fs::write(&path, file.to_toml())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let spec = testnet_spec(opts, &keys);
+    let publics: Vec<B256> = keys
+        .iter()
+        .map(|k| B256::from(k.public().to_bytes()))
+        .collect();
+    let spec = spec::testnet_spec(opts, bft.as_ref(), &publics, &accounts);
     let path = chain_path(dir);
     std::fs::write(&path, spec.to_toml()).with_context(|| format!("writing {}", path.display()))?;
     open(dir)
@@ -324,6 +356,7 @@ pub fn open(dir: &Path) -> anyhow::Result<Layout> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_primitives::{EngineSpec, PowSpec};
 
     #[test]
     fn created_testnet_reopens_with_the_same_identities() {
@@ -335,6 +368,7 @@ mod tests {
             block_time_ms: 500,
             consortium: true,
             base_port: Some(20000),
+            bft: None,
         };
         let made = create(&dir, &opts).unwrap();
         assert_eq!(made.nodes.len(), 3);
@@ -376,6 +410,7 @@ mod tests {
             block_time_ms: 3000,
             consortium: false,
             base_port: None,
+            bft: None,
         };
         let made = create(&dir, &opts).unwrap();
         let EngineSpec::Pow(pow) = &made.spec.engine else {
@@ -383,7 +418,7 @@ mod tests {
         };
         assert_eq!(pow.target_block_time_ms, 3000);
         assert_eq!(pow.block_reward, PowSpec::default().block_reward);
-        assert!(made.spec.timestamp.abs_diff(unix_now()) < 60);
+        assert!(made.spec.timestamp.abs_diff(spec::unix_now()) < 60);
         assert_eq!(made.spec.chain_id, 31337);
         let accounts = tally_crypto::mnemonic::dev_accounts(3);
         for (node, (_, account)) in made.nodes.iter().zip(&accounts) {
@@ -404,6 +439,62 @@ mod tests {
     }
 
     #[test]
+    fn bft_testnet_pays_each_node_to_its_member_and_reopens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("bft");
+        let opts = CreateOptions {
+            consensus: Consensus::Bft,
+            nodes: 4,
+            block_time_ms: 1000,
+            consortium: false,
+            base_port: None,
+            bft: Some(BftOptions {
+                validators: 3,
+                member_names: ["a", "b", "c", "d"].map(String::from).to_vec(),
+                create_empty_blocks: true,
+            }),
+        };
+        let made = create(&dir, &opts).unwrap();
+        let EngineSpec::Bft(bft) = &made.spec.engine else {
+            panic!("not a BFT spec: {:?}", made.spec.engine);
+        };
+        assert_eq!(bft.validators.len(), 3);
+        let publics: Vec<B256> = made.nodes.iter().map(|n| n.public).collect();
+        assert_eq!(made.spec.members, publics);
+        for (node, member) in made.nodes.iter().zip(&bft.members) {
+            assert_eq!(member.node_key, node.public);
+            assert_eq!(node.settings.beneficiary, member.account);
+            assert!(!node.settings.mine);
+            assert_eq!(node.settings.miner_threads, None);
+        }
+        assert_eq!(open(&dir).unwrap().spec, made.spec);
+    }
+
+    #[test]
+    fn bft_options_must_fit_the_node_count() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = CreateOptions {
+            consensus: Consensus::Bft,
+            nodes: 3,
+            block_time_ms: 1000,
+            consortium: false,
+            base_port: None,
+            bft: Some(BftOptions::all(2)),
+        };
+        let Err(e) = create(&tmp.path().join("a"), &opts) else {
+            panic!("2 members for 3 nodes were accepted");
+        };
+        assert!(e.to_string().contains("2 member names for 3 nodes"), "{e}");
+        let dev = CreateOptions {
+            consensus: Consensus::Dev,
+            bft: Some(BftOptions::all(3)),
+            ..opts
+        };
+        assert!(create(&tmp.path().join("b"), &dev).is_err());
+        assert!(!tmp.path().join("b").exists(), "nothing written");
+    }
+
+    #[test]
     fn free_ports_are_distinct() {
         let opts = CreateOptions {
             consensus: Consensus::Dev,
@@ -411,6 +502,7 @@ mod tests {
             block_time_ms: 0,
             consortium: false,
             base_port: None,
+            bft: None,
         };
         let mut all: Vec<u16> = ports(&opts)
             .unwrap()

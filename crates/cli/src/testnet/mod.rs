@@ -3,7 +3,9 @@
 //! The first start generates a directory (see [`layout`]): a node key and
 //! `node.toml` per node and a chain spec funding the 10 test-mnemonic
 //! accounts like `tally dev`, whose authority is node 1 (`--consensus dev`,
-//! the default) or where every node mines (`--consensus pow`). `tally init`
+//! the default), where every node mines (`--consensus pow`), or where each
+//! node is a consortium member's and the first `--validators` of them
+//! commit blocks by Tendermint BFT (`--consensus bft`). `tally init`
 //! writes the same directory without starting it. Each node then runs as
 //! `tally node --config D/node-i/node.toml --chain D/chain.toml` (the same
 //! command a user would type), its output in `D/node-i/node.log`. The parent
@@ -14,6 +16,7 @@
 
 pub mod layout;
 mod procs;
+pub mod spec;
 
 use std::{
     path::{Path, PathBuf},
@@ -22,10 +25,10 @@ use std::{
 };
 
 use anyhow::Context;
-use tally_primitives::{ChainSpec, EngineSpec};
+use tally_primitives::{BftSpec, ChainSpec, EngineSpec};
 
 use crate::shutdown::Shutdown;
-use layout::{Consensus, CreateOptions, Layout, NodeEntry, MAX_NODES};
+use layout::{BftOptions, Consensus, CreateOptions, Layout, NodeEntry, MAX_NODES};
 use procs::Proc;
 
 const DEFAULT_DIR: &str = "tally-testnet";
@@ -59,7 +62,8 @@ struct StopArgs {
 /// What a new network is: shared by `tally testnet` and `tally init`.
 #[derive(clap::Args)]
 pub struct NewNetworkArgs {
-    /// How many nodes (1 to 16) [default: 4].
+    /// How many nodes (1 to 16) [default: 4; bft with --members: one per
+    /// member].
     #[arg(long, short)]
     pub nodes: Option<usize>,
     /// The consensus engine of the chain.
@@ -68,15 +72,28 @@ pub struct NewNetworkArgs {
     /// dev: node 1 seals a block every SECONDS (may be fractional), 0 as
     /// soon as transactions are pending, like `tally dev` [default: 1].
     /// pow: the block time the difficulty steers toward, at least 1
-    /// [default: 2].
+    /// [default: 2]. bft: the time between blocks, at least 0.1
+    /// [default: 1].
     #[arg(long, value_name = "SECONDS")]
     pub block_time: Option<f64>,
-    /// A consortium chain: only the network's own node keys may connect.
+    /// A consortium chain: only the network's own node keys may connect
+    /// (a bft chain always is one).
     #[arg(long)]
     pub consortium: bool,
     /// RPC on ports P..P+N-1 and p2p on P+16..P+16+N-1 instead of free ports.
     #[arg(long, value_name = "P")]
     pub base_port: Option<u16>,
+    /// bft: how many of the nodes are validators, the first N of them
+    /// [default: all nodes].
+    #[arg(long, value_name = "N")]
+    pub validators: Option<usize>,
+    /// bft: the member institutions' names, one node each (node i is the
+    /// i-th name's); --nodes, if given, must match [default: org1..orgN].
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub members: Option<Vec<String>>,
+    /// bft: wait for transactions instead of committing empty blocks.
+    #[arg(long)]
+    pub no_empty_blocks: bool,
 }
 
 impl NewNetworkArgs {
@@ -87,12 +104,15 @@ impl NewNetworkArgs {
             || self.consortium
             || self.base_port.is_some()
             || self.consensus != Consensus::Dev
+            || self.validators.is_some()
+            || self.members.is_some()
+            || self.no_empty_blocks
     }
 
     /// The checked options.
     pub fn create_options(&self) -> anyhow::Result<CreateOptions> {
         let default_block_time = match self.consensus {
-            Consensus::Dev => 1.0,
+            Consensus::Dev | Consensus::Bft => 1.0,
             Consensus::Pow => 2.0,
         };
         let block_time = self.block_time.unwrap_or(default_block_time);
@@ -105,19 +125,79 @@ impl NewNetworkArgs {
             "--block-time of a proof-of-work chain must be at least 1 second (block timestamps \
              are whole seconds), got {block_time}"
         );
+        let bft = self.bft_options()?;
+        let nodes = match &bft {
+            Some(bft) => bft.member_names.len(),
+            None => self.nodes.unwrap_or(4),
+        };
         let opts = CreateOptions {
             consensus: self.consensus,
-            nodes: self.nodes.unwrap_or(4),
+            nodes,
             block_time_ms: (block_time * 1000.0).round() as u64,
             consortium: self.consortium,
             base_port: self.base_port,
+            bft,
         };
         anyhow::ensure!(
             (1..=MAX_NODES).contains(&opts.nodes),
             "--nodes must be between 1 and {MAX_NODES}, got {}",
             opts.nodes
         );
+        if opts.consensus == Consensus::Bft {
+            // Below this, rounds could not finish within a block time.
+            anyhow::ensure!(
+                block_time >= 0.1,
+                "--block-time of a BFT chain must be at least 0.1 seconds, got {block_time}"
+            );
+        }
         Ok(opts)
+    }
+
+    /// The validators and members of a BFT network (`None` for other
+    /// engines, which take none of these flags).
+    fn bft_options(&self) -> anyhow::Result<Option<BftOptions>> {
+        if self.consensus != Consensus::Bft {
+            let given: Vec<&str> = [
+                ("--validators", self.validators.is_some()),
+                ("--members", self.members.is_some()),
+                ("--no-empty-blocks", self.no_empty_blocks),
+            ]
+            .into_iter()
+            .filter_map(|(flag, set)| set.then_some(flag))
+            .collect();
+            anyhow::ensure!(
+                given.is_empty(),
+                "{} only apply to a BFT chain; add --consensus bft or leave them out",
+                given.join(", ")
+            );
+            return Ok(None);
+        }
+        let member_names = match &self.members {
+            Some(names) => {
+                if let Some(n) = self.nodes.filter(|n| *n != names.len()) {
+                    anyhow::bail!(
+                        "--nodes {n} does not match the {} names of --members (one node per \
+                         member); leave --nodes out",
+                        names.len()
+                    );
+                }
+                anyhow::ensure!(
+                    (1..=MAX_NODES).contains(&names.len()),
+                    "--members must name between 1 and {MAX_NODES} members, got {}",
+                    names.len()
+                );
+                names.iter().map(|n| n.trim().to_string()).collect()
+            }
+            None => BftOptions::all(self.nodes.unwrap_or(4)).member_names,
+        };
+        let nodes = member_names.len();
+        let bft = BftOptions {
+            validators: self.validators.unwrap_or(nodes),
+            member_names,
+            create_empty_blocks: !self.no_empty_blocks,
+        };
+        bft.check(nodes)?;
+        Ok(Some(bft))
     }
 }
 
@@ -152,8 +232,9 @@ fn open_or_create(args: &StartArgs) -> anyhow::Result<Layout> {
         }
         if args.new.any() {
             eprintln!(
-                "note: --consensus, --block-time, --consortium and --base-port only apply to a \
-                 new testnet; {} keeps its chain spec and ports",
+                "note: --consensus, --block-time, --consortium, --base-port, --validators, \
+                 --members and --no-empty-blocks only apply to a new testnet; {} keeps its chain \
+                 spec and ports",
                 layout.dir.display()
             );
         }
@@ -359,11 +440,27 @@ fn sealing(spec: &ChainSpec) -> String {
             pow.target_block_time_ms as f64 / 1000.0
         ),
         EngineSpec::Bft(bft) => format!(
-            "BFT among {} validators, a block every {} s, final at once",
+            "BFT among {} validators, a block every {} s{}, final at once",
             bft.validators.len(),
-            bft.block_time_ms as f64 / 1000.0
+            bft.block_time_ms as f64 / 1000.0,
+            if bft.create_empty_blocks {
+                ""
+            } else {
+                " when transactions are pending"
+            }
         ),
     }
+}
+
+/// "4 validators: tolerates f = 1 faulty validator (f = (V-1)/3)".
+pub fn fault_tolerance_line(bft: &BftSpec) -> String {
+    let v = bft.validators.len();
+    let f = spec::fault_tolerance(v);
+    format!(
+        "{v} validator{}: tolerates f = {f} faulty validator{} (f = (V-1)/3)",
+        if v == 1 { "" } else { "s" },
+        if f == 1 { "" } else { "s" }
+    )
 }
 
 /// The node's part in making blocks.
@@ -414,6 +511,21 @@ fn print_table(layout: &Layout, pids: &[(usize, i32)], detached: bool) {
                 "  node {}: {}\n",
                 node.index, node.settings.beneficiary
             ));
+        }
+    }
+    if let EngineSpec::Bft(bft) = &layout.spec.engine {
+        out.push_str(&format!(
+            "\n{}\nEach node's member (its account is an admin and receives its validator's \
+             fees):\n",
+            fault_tolerance_line(bft)
+        ));
+        for node in &layout.nodes {
+            if let Some(member) = bft.members.iter().find(|m| m.node_key == node.public) {
+                out.push_str(&format!(
+                    "  node {}: {} {}\n",
+                    node.index, member.name, member.account
+                ));
+            }
         }
     }
     out.push_str(
@@ -467,4 +579,149 @@ fn stop(dir: &Path) -> anyhow::Result<()> {
         println!("Stopped {count} nodes");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        new: NewNetworkArgs,
+    }
+
+    fn options(args: &[&str]) -> anyhow::Result<CreateOptions> {
+        let cli = Cli::try_parse_from(std::iter::once("tally").chain(args.iter().copied()))?;
+        cli.new.create_options()
+    }
+
+    fn error(args: &[&str]) -> String {
+        match options(args) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bft_defaults_to_four_validators_org1_to_org4_and_1_s_blocks() {
+        let opts = options(&["--consensus", "bft"]).unwrap();
+        assert_eq!(opts.nodes, 4);
+        assert_eq!(opts.block_time_ms, 1000);
+        assert_eq!(opts.bft, Some(BftOptions::all(4)));
+        assert_eq!(
+            BftOptions::all(4).member_names,
+            ["org1", "org2", "org3", "org4"]
+        );
+    }
+
+    #[test]
+    fn bft_members_set_the_node_count() {
+        let opts = options(&[
+            "--consensus",
+            "bft",
+            "--members",
+            "a,b,c",
+            "--validators",
+            "2",
+            "--no-empty-blocks",
+            "--block-time",
+            "0.1",
+        ])
+        .unwrap();
+        assert_eq!(opts.nodes, 3);
+        assert_eq!(opts.block_time_ms, 100);
+        assert_eq!(
+            opts.bft,
+            Some(BftOptions {
+                validators: 2,
+                member_names: vec!["a".into(), "b".into(), "c".into()],
+                create_empty_blocks: false,
+            })
+        );
+        // --nodes may repeat the count.
+        let same = options(&["--consensus", "bft", "--members", "a,b", "-n", "2"]).unwrap();
+        assert_eq!(same.nodes, 2);
+        let counted = options(&["--consensus", "bft", "-n", "6", "--validators", "4"]).unwrap();
+        assert_eq!(counted.bft.unwrap().member_names.len(), 6);
+    }
+
+    #[test]
+    fn bad_bft_flags_are_refused_with_the_fix() {
+        let e = error(&["--consensus", "bft", "--members", "a,b,c", "--nodes", "4"]);
+        assert!(e.contains("--nodes 4 does not match the 3 names"), "{e}");
+        let e = error(&["--consensus", "bft", "--validators", "0"]);
+        assert!(e.contains("--validators must be between 1 and"), "{e}");
+        let e = error(&[
+            "--consensus",
+            "bft",
+            "--members",
+            "a,b",
+            "--validators",
+            "3",
+        ]);
+        assert!(
+            e.contains("between 1 and the number of nodes (2), got 3"),
+            "{e}"
+        );
+        let e = error(&["--consensus", "bft", "--block-time", "0.05"]);
+        assert!(e.contains("at least 0.1 seconds"), "{e}");
+        let e = error(&["--consensus", "bft", "--members", "a,,b"]);
+        assert!(e.contains("empty name"), "{e}");
+        let e = error(&["--consensus", "bft", "--members", "a,b,a"]);
+        assert!(e.contains("names `a` twice"), "{e}");
+        let many: Vec<String> = (0..17).map(|i| format!("m{i}")).collect();
+        let e = error(&["--consensus", "bft", "--members", &many.join(",")]);
+        assert!(e.contains("between 1 and 16 members, got 17"), "{e}");
+    }
+
+    #[test]
+    fn bft_flags_are_refused_for_other_engines() {
+        let e = error(&["--validators", "2"]);
+        assert!(
+            e.contains("--validators only apply to a BFT chain; add --consensus bft"),
+            "{e}"
+        );
+        let e = error(&[
+            "--consensus",
+            "pow",
+            "--members",
+            "a,b",
+            "--no-empty-blocks",
+        ]);
+        assert!(e.contains("--members, --no-empty-blocks only apply"), "{e}");
+        assert_eq!(options(&["--consensus", "pow"]).unwrap().bft, None);
+    }
+
+    #[test]
+    fn bft_table_names_roles_and_fault_tolerance() {
+        let spec = |v: u8| BftSpec {
+            block_time_ms: 1000,
+            create_empty_blocks: false,
+            timeout_ms: 1000,
+            timeout_delta_ms: 500,
+            validators: (1..=v)
+                .map(|i| tally_primitives::BftValidator {
+                    key: tally_primitives::B256::repeat_byte(i),
+                    power: 1,
+                })
+                .collect(),
+            members: vec![],
+            roles: Default::default(),
+            governance_threshold_pct: 67,
+            min_gas_price: 0,
+        };
+        assert_eq!(
+            fault_tolerance_line(&spec(4)),
+            "4 validators: tolerates f = 1 faulty validator (f = (V-1)/3)"
+        );
+        assert_eq!(
+            fault_tolerance_line(&spec(1)),
+            "1 validator: tolerates f = 0 faulty validators (f = (V-1)/3)"
+        );
+        let mut chain = ChainSpec::dev(Default::default(), 0);
+        chain.engine = EngineSpec::Bft(spec(4));
+        assert!(sealing(&chain).contains("when transactions are pending"));
+    }
 }

@@ -25,6 +25,7 @@ fn dropped(chain: &Chain) {
 pub(crate) async fn run<N: Network>(
     chain: Chain,
     net: N,
+    chain_tx: SyncSender<ChainMsg>,
     mut events: mpsc::Receiver<NetworkEvent>,
     sync: mpsc::Sender<SyncInput>,
     pool: mpsc::Sender<(PeerId, Vec<Bytes>)>,
@@ -62,8 +63,15 @@ pub(crate) async fn run<N: Network>(
                         None => report(&net, from, Misbehaviour::MalformedMessage).await,
                     }
                 }
-                // No engine speaks yet; BFT will.
-                GossipKind::Consensus => {}
+                GossipKind::Consensus if chain.is_bft() => {
+                    let msg = ChainMsg::Consensus { from, data };
+                    // A full chain thread drops the message (counted); the
+                    // machine re-sends its round's messages on a timer.
+                    if chain_tx.try_send(msg).is_err() {
+                        dropped(&chain);
+                    }
+                }
+                GossipKind::Consensus => report(&net, from, Misbehaviour::MalformedMessage).await,
             },
             NetworkEvent::Request { from, id, request } => {
                 let Ok(permit) = serving.clone().try_acquire_owned() else {

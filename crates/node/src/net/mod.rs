@@ -41,6 +41,8 @@ pub(crate) mod limits {
     pub const SERVING: usize = 8;
     /// Raw local transactions waiting to be gossiped.
     pub const LOCAL_TX_QUEUE: usize = 16_384;
+    /// BFT messages waiting to be sent, and penalties to apply.
+    pub const CONSENSUS_QUEUE: usize = 1024;
 }
 
 /// Starts the network tasks for `chain`. They end when `events` closes.
@@ -57,16 +59,27 @@ pub(crate) fn spawn<N: Network>(
         .net
         .control
         .set(tally_network::PeerControl::new(net.clone()));
+    let (consensus_tx, consensus_rx) = mpsc::channel(limits::CONSENSUS_QUEUE);
+    let _ = chain.net.consensus_out.set(consensus_tx);
+    let (penalty_tx, penalty_rx) = mpsc::channel(limits::CONSENSUS_QUEUE);
+    let _ = chain.net.penalties.set(penalty_tx);
     let (sync_in, sync_rx) = mpsc::channel(limits::SYNC_QUEUE);
     let (pool_in, pool_rx) = mpsc::channel(limits::TX_QUEUE);
     vec![
         tokio::spawn(inbound::run(
             chain.clone(),
             net.clone(),
+            chain_tx.clone(),
             events,
             sync_in,
             pool_in,
         )),
+        tokio::spawn(outbound::consensus(
+            chain.clone(),
+            net.clone(),
+            consensus_rx,
+        )),
+        tokio::spawn(outbound::penalties(net.clone(), penalty_rx)),
         tokio::spawn(inbound::pool_worker(
             chain.clone(),
             chain_tx.clone(),

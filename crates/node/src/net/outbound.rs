@@ -68,3 +68,30 @@ pub(crate) async fn transactions<N: Network>(chain: Chain, net: N, mut rx: mpsc:
         }
     }
 }
+
+/// Gossips the BFT messages the chain thread signed or relays.
+pub(crate) async fn consensus<N: Network>(chain: Chain, net: N, mut rx: mpsc::Receiver<Vec<u8>>) {
+    while let Some(data) = rx.recv().await {
+        match net.publish(GossipKind::Consensus, data).await {
+            Ok(()) => {
+                chain
+                    .metrics
+                    .gossip_out_consensus
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            // Re-sent messages are often refused by gossip as duplicates;
+            // the machine's timers move a stuck round on either way.
+            Err(e) => tracing::debug!("consensus message not gossiped: {e}"),
+        }
+    }
+}
+
+/// Applies the penalties the chain thread found (bad consensus messages).
+pub(crate) async fn penalties<N: Network>(
+    net: N,
+    mut rx: mpsc::Receiver<(tally_network::PeerId, tally_network::Misbehaviour)>,
+) {
+    while let Some((peer, misbehaviour)) = rx.recv().await {
+        super::inbound::report(&net, peer, misbehaviour).await;
+    }
+}

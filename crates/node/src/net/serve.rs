@@ -25,6 +25,10 @@ pub(crate) fn answer(chain: &Chain, request: SyncRequest) -> SyncResponse {
                 _ => SyncResponse::Error("genesis block unreadable".into()),
             }
         }
+        SyncRequest::Certificate { number } => match chain.db.certificate(number) {
+            Ok(cert) => SyncResponse::Certificate(cert),
+            Err(e) => SyncResponse::Error(e.to_string()),
+        },
         SyncRequest::BlockByHash(hash) => match chain.db.block_by_hash(hash.into()) {
             Ok(block) => SyncResponse::Block(block.map(|b| alloy_rlp::encode(b.to_block()))),
             Err(e) => SyncResponse::Error(e.to_string()),

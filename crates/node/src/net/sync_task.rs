@@ -341,14 +341,21 @@ impl<N: Network> Syncer<N> {
                     .iter()
                     .map(|(peer, b)| (*peer, b[0].header.number, b.len() as u64))
                     .collect();
+                let last_peer = parts.last().map(|(peer, _)| *peer);
                 let blocks: Vec<Block> = parts.into_iter().flat_map(|(_, b)| b).collect();
+                let (chain, chain_tx, net) =
+                    (self.chain.clone(), self.chain_tx.clone(), self.net.clone());
                 self.importing = Some(Importing {
                     parts: meta,
-                    outcome: tokio::spawn(import_on_chain(
-                        self.chain.clone(),
-                        self.chain_tx.clone(),
-                        blocks,
-                    )),
+                    outcome: tokio::spawn(async move {
+                        let certificate = match (last_peer, blocks.last()) {
+                            (Some(peer), Some(last)) if chain.is_bft() => {
+                                fetch_certificate(&net, peer, last.header.number).await
+                            }
+                            _ => None,
+                        };
+                        import_on_chain(chain, chain_tx, blocks, certificate).await
+                    }),
                 });
             }
         }
@@ -356,7 +363,7 @@ impl<N: Network> Syncer<N> {
     }
 
     async fn import(&self, blocks: Vec<Block>) -> BatchOutcome {
-        import_on_chain(self.chain.clone(), self.chain_tx.clone(), blocks).await
+        import_on_chain(self.chain.clone(), self.chain_tx.clone(), blocks, None).await
     }
 
     /// A run finished importing: the planner learns the new head; after a
@@ -434,17 +441,35 @@ impl<N: Network> Syncer<N> {
     }
 }
 
+/// BFT: the commit certificate of block `number`, from `peer`. `None` when
+/// the peer has none (yet) or answers wrong: the block then waits.
+async fn fetch_certificate<N: Network>(
+    net: &N,
+    peer: PeerId,
+    number: u64,
+) -> Option<tally_primitives::CommitCertificate> {
+    match net.request(peer, SyncRequest::Certificate { number }).await {
+        Ok(SyncResponse::Certificate(Some(raw))) => alloy_rlp::decode_exact(&raw).ok(),
+        _ => None,
+    }
+}
+
 /// Hands `blocks` to the chain thread and waits for the outcome.
 async fn import_on_chain(
     chain: Chain,
     chain_tx: SyncSender<ChainMsg>,
     blocks: Vec<Block>,
+    certificate: Option<tally_primitives::CommitCertificate>,
 ) -> BatchOutcome {
     let started = Instant::now();
     let outcome = tokio::task::spawn_blocking(move || {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         chain_tx
-            .send(ChainMsg::ImportBatch { blocks, reply })
+            .send(ChainMsg::ImportBatch {
+                blocks,
+                certificate,
+                reply,
+            })
             .ok()?;
         answer.recv().ok()
     })

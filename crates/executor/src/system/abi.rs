@@ -1,0 +1,12 @@
+//! The Solidity interfaces of the system contracts, generated from the
+//! `.sol` files in `contracts/` so wallets, tests and the node share one
+//! definition.
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyRoles.sol"
+);
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyGovernance.sol"
+);

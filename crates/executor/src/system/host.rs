@@ -1,0 +1,188 @@
+//! The precompile provider that runs the system contracts inside revm, next
+//! to the Ethereum precompiles.
+
+use super::{contract_at, CallCtx, Slots, SysError, CONTRACTS};
+use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
+use alloy_sol_types::{Revert, SolError};
+use revm::{
+    context::Cfg,
+    context_interface::{Block, ContextTr, JournalTr},
+    handler::{precompile_output_to_interpreter_result, EthPrecompiles, PrecompileProvider},
+    interpreter::{CallInputs, InterpreterResult},
+    precompile::{PrecompileHalt, PrecompileOutput},
+    primitives::{hardfork::SpecId, AddressSet},
+};
+
+/// Gas of the work a system contract does, priced like the EVM's.
+pub(crate) mod gas {
+    /// Every call: decoding and dispatch.
+    pub const CALL: u64 = 200;
+    /// A storage read (a cold `SLOAD`).
+    pub const READ: u64 = 2_100;
+    /// A storage write of a zero slot (`SSTORE` set).
+    pub const WRITE_NEW: u64 = 20_000;
+    /// A storage write of a non-zero slot (`SSTORE` reset).
+    pub const WRITE: u64 = 5_000;
+    pub const LOG: u64 = 375;
+    pub const LOG_TOPIC: u64 = 375;
+    pub const LOG_BYTE: u64 = 8;
+}
+
+/// The Ethereum precompiles plus Tally's system contracts.
+#[derive(Debug, Clone)]
+pub(crate) struct SystemPrecompiles {
+    eth: EthPrecompiles,
+    warm: AddressSet,
+}
+
+impl SystemPrecompiles {
+    pub(crate) fn new(spec: SpecId) -> Self {
+        let eth = EthPrecompiles::new(spec);
+        let warm = Self::warm_set(&eth);
+        SystemPrecompiles { eth, warm }
+    }
+
+    fn warm_set(eth: &EthPrecompiles) -> AddressSet {
+        let mut warm = eth.warm_addresses().clone();
+        warm.extend(CONTRACTS.iter().map(|(a, _)| *a));
+        warm
+    }
+}
+
+impl<CTX> PrecompileProvider<CTX> for SystemPrecompiles
+where
+    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>,
+{
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: SpecId) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<CTX>>::set_spec(&mut self.eth, spec);
+        self.warm = Self::warm_set(&self.eth);
+        changed
+    }
+
+    fn run(
+        &mut self,
+        context: &mut CTX,
+        inputs: &CallInputs,
+    ) -> Result<Option<InterpreterResult>, String> {
+        let Some(contract) = contract_at(&inputs.bytecode_address) else {
+            return <EthPrecompiles as PrecompileProvider<CTX>>::run(
+                &mut self.eth,
+                context,
+                inputs,
+            );
+        };
+        let input: Vec<u8> = inputs.input.as_bytes(context).to_vec();
+        let call = CallCtx {
+            caller: inputs.caller,
+            block: context.block().number().saturating_to(),
+            is_static: inputs.is_static,
+        };
+        let mut slots = JournalSlots {
+            journal: context.journal_mut(),
+            limit: inputs.gas_limit,
+            used: 0,
+        };
+        let result = if inputs.target_address != inputs.bytecode_address {
+            Err(SysError::Revert(
+                "system contracts cannot be called by DELEGATECALL or CALLCODE".into(),
+            ))
+        } else if inputs.transfers_value() {
+            Err(SysError::Revert(
+                "system contracts do not accept value".into(),
+            ))
+        } else {
+            slots
+                .charge(gas::CALL)
+                .and_then(|()| contract(&mut slots, &call, &input))
+        };
+        let used = slots.used;
+        let output = match result {
+            Ok(data) => PrecompileOutput::new(used, data.into(), inputs.reservoir),
+            Err(SysError::Revert(reason)) => {
+                let data = Revert { reason }.abi_encode();
+                PrecompileOutput::revert(used, data.into(), inputs.reservoir)
+            }
+            Err(SysError::OutOfGas) => {
+                PrecompileOutput::halt(PrecompileHalt::OutOfGas, inputs.reservoir)
+            }
+            Err(SysError::State(e)) => return Err(e),
+        };
+        Ok(Some(precompile_output_to_interpreter_result(
+            output,
+            inputs.gas_limit,
+        )))
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+}
+
+/// Slots inside a transaction: through revm's journal, so a revert undoes
+/// them, and metered against the call's gas.
+pub(crate) struct JournalSlots<'j, J> {
+    journal: &'j mut J,
+    limit: u64,
+    used: u64,
+}
+
+impl<J> JournalSlots<'_, J> {
+    fn charge(&mut self, cost: u64) -> Result<(), SysError> {
+        match self.used.checked_add(cost) {
+            Some(used) if used <= self.limit => {
+                self.used = used;
+                Ok(())
+            }
+            _ => {
+                self.used = self.limit;
+                Err(SysError::OutOfGas)
+            }
+        }
+    }
+}
+
+impl<J: JournalTr> Slots for JournalSlots<'_, J> {
+    fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError> {
+        self.charge(gas::READ)?;
+        self.journal
+            .sload(address, slot)
+            .map(|s| s.data)
+            .map_err(|e| SysError::State(e.to_string()))
+    }
+
+    fn store(&mut self, address: Address, slot: U256, value: U256) -> Result<(), SysError> {
+        // Priced on the value before the write, like SSTORE; the journal
+        // hands it back, so peek first without charging twice.
+        let present = self
+            .journal
+            .sload(address, slot)
+            .map_err(|e| SysError::State(e.to_string()))?
+            .data;
+        self.charge(if present.is_zero() && !value.is_zero() {
+            gas::WRITE_NEW
+        } else {
+            gas::WRITE
+        })?;
+        self.journal
+            .sstore(address, slot, value)
+            .map_err(|e| SysError::State(e.to_string()))?;
+        Ok(())
+    }
+
+    fn emit(&mut self, address: Address, topics: Vec<B256>, data: Bytes) -> Result<(), SysError> {
+        let bytes = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        let topic_count = u64::try_from(topics.len()).unwrap_or(u64::MAX);
+        self.charge(
+            gas::LOG
+                .saturating_add(gas::LOG_TOPIC.saturating_mul(topic_count))
+                .saturating_add(gas::LOG_BYTE.saturating_mul(bytes)),
+        )?;
+        self.journal.log(Log {
+            address,
+            data: LogData::new_unchecked(topics, data),
+        });
+        Ok(())
+    }
+}

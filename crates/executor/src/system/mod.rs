@@ -1,0 +1,140 @@
+//! Native system contracts: Rust code at reserved addresses that the EVM
+//! runs as stateful precompiles.
+//!
+//! A contract keeps its state in the EVM storage of its own address, so the
+//! state root, `eth_getProof`, changesets and history cover it like any
+//! Solidity contract. Its code is one `0xfe` byte with nonce 1 (written at
+//! genesis), so the account is never removed as empty.
+//!
+//! A contract is a function over [`Slots`], the storage it may touch. Three
+//! kinds of `Slots` run the same code: [`host::JournalSlots`] inside a
+//! transaction (metered, journaled, reverted with the call),
+//! [`OverlaySlots`] for the block's own changes before and after its
+//! transactions (evidence, governance decisions), and [`ReadSlots`] over any
+//! [`StateSource`] for the node's and RPC's reads. Genesis writes through a
+//! fourth, [`genesis::CollectSlots`].
+//!
+//! Adding a contract: a module with a `call` function and one line in
+//! [`CONTRACTS`].
+
+pub mod abi;
+mod genesis;
+pub mod governance;
+mod host;
+pub mod roles;
+mod store;
+
+pub use genesis::genesis_accounts;
+pub(crate) use host::SystemPrecompiles;
+
+use crate::{overlay::Overlay, StateSource};
+use alloy_primitives::{address, Address, Bytes, B256, U256};
+use revm::Database;
+
+/// The governance contract ([`abi::ITallyGovernance`]).
+pub const GOVERNANCE: Address = address!("0000000000000000000000000000000000001001");
+/// The roles contract ([`abi::ITallyRoles`]).
+pub const ROLES: Address = address!("0000000000000000000000000000000000001002");
+
+/// What a system contract learns about the call it serves.
+#[derive(Clone, Debug)]
+pub(crate) struct CallCtx {
+    pub caller: Address,
+    /// The number of the block the call runs in.
+    pub block: u64,
+    pub is_static: bool,
+}
+
+/// The entry point of a system contract: ABI calldata in, ABI data out.
+pub(crate) type ContractFn = fn(&mut dyn Slots, &CallCtx, &[u8]) -> Result<Vec<u8>, SysError>;
+
+/// The registry: every system contract and its address.
+pub(crate) const CONTRACTS: &[(Address, ContractFn)] =
+    &[(GOVERNANCE, governance::call), (ROLES, roles::call)];
+
+pub(crate) fn contract_at(address: &Address) -> Option<ContractFn> {
+    CONTRACTS
+        .iter()
+        .find(|(a, _)| a == address)
+        .map(|(_, f)| *f)
+}
+
+/// Why a system contract call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SysError {
+    /// Reverts with `Error(string)` data, as Solidity's `require` does.
+    Revert(String),
+    /// The call's gas ran out.
+    OutOfGas,
+    /// Reading state failed: fatal for the block, not the call's fault.
+    State(String),
+}
+
+pub(crate) fn revert<T>(reason: impl Into<String>) -> Result<T, SysError> {
+    Err(SysError::Revert(reason.into()))
+}
+
+/// Storage the system contracts read and write.
+pub(crate) trait Slots {
+    fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError>;
+    fn store(&mut self, address: Address, slot: U256, value: U256) -> Result<(), SysError>;
+    /// Emits a log; slots outside a transaction drop it (there is no receipt
+    /// to hold it).
+    fn emit(&mut self, address: Address, topics: Vec<B256>, data: Bytes) -> Result<(), SysError>;
+}
+
+/// Read-only slots over a state; writing is a bug in the caller.
+pub(crate) struct ReadSlots<'a, S: ?Sized>(pub &'a S);
+
+impl<S: StateSource + ?Sized> Slots for ReadSlots<'_, S> {
+    fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError> {
+        self.0
+            .storage(&address, &slot)
+            .map_err(|e| SysError::State(e.0))
+    }
+    fn store(&mut self, address: Address, _: U256, _: U256) -> Result<(), SysError> {
+        Err(SysError::State(format!(
+            "system contract {address} written through a read-only state"
+        )))
+    }
+    fn emit(&mut self, _: Address, _: Vec<B256>, _: Bytes) -> Result<(), SysError> {
+        Ok(())
+    }
+}
+
+/// Slots over the block's pending writes, between transactions (the EVM's
+/// journal is empty then, so nothing caches what these write).
+pub(crate) struct OverlaySlots<'o, 'a, S: ?Sized>(pub &'o mut Overlay<'a, S>);
+
+impl<S: StateSource + ?Sized> Slots for OverlaySlots<'_, '_, S> {
+    fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError> {
+        Database::storage(self.0, address, slot).map_err(|e| SysError::State(e.0))
+    }
+    fn store(&mut self, address: Address, slot: U256, value: U256) -> Result<(), SysError> {
+        self.0.set_storage(address, slot, value);
+        Ok(())
+    }
+    fn emit(&mut self, _: Address, _: Vec<B256>, _: Bytes) -> Result<(), SysError> {
+        Ok(())
+    }
+}
+
+/// A failure of a read-only system contract read, as a state error.
+pub(crate) fn read_error(e: SysError) -> crate::StateSourceError {
+    match e {
+        SysError::State(m) | SysError::Revert(m) => crate::StateSourceError(m),
+        SysError::OutOfGas => crate::StateSourceError("system contract read ran out of gas".into()),
+    }
+}
+
+pub use governance::{
+    evidence, members, params, proposal, proposals, validators, votes_needed, ChainParams,
+    EvidenceView, ProposalAction, ProposalStatus, ProposalView,
+};
+pub use roles::{check_sender, permissioned, role_mask, PermissionError};
+
+/// The smallest gas price the pool should admit, wei (0 on chains without
+/// governance).
+pub fn min_gas_price<S: StateSource + ?Sized>(state: &S) -> Result<u64, crate::StateSourceError> {
+    Ok(params(state)?.min_gas_price)
+}
