@@ -9,12 +9,14 @@
 mod bench;
 mod client;
 mod dev;
+mod gov;
 mod init;
 mod logging;
 mod mine;
 mod node_cmd;
 mod shutdown;
 mod testnet;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -61,6 +63,17 @@ enum Command {
     Status(client::status::StatusArgs),
     /// Load-test any Ethereum JSON-RPC node and report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Governance proposals and votes (BFT consortium chains).
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
+    /// Show, grant and revoke account roles (BFT consortium chains).
+    #[command(subcommand)]
+    Roles(gov::RolesCommand),
+    /// Write a BFT block, its commit certificate and the validator-set
+    /// changes before it to a JSON bundle, for `tally verify-block`.
+    ExportBlock(verify::ExportArgs),
+    /// Check a bundle from `tally export-block` offline, against a chain spec.
+    VerifyBlock(verify::VerifyArgs),
 }
 
 /// The multi-threaded runtime the node and the bench run on.
@@ -87,6 +100,10 @@ fn main() -> std::process::ExitCode {
         Command::Block(args) => client::block::run(args),
         Command::Status(args) => client::status::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Gov(cmd) => gov::run(cmd),
+        Command::Roles(cmd) => gov::run_roles(cmd),
+        Command::ExportBlock(args) => verify::export(args),
+        Command::VerifyBlock(args) => verify::verify(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -74,6 +74,14 @@ pub trait Network: Clone + Send + Sync + 'static {
     /// Addresses this node listens on (empty when it has no sockets, as in
     /// the simulator).
     fn listen_addrs(&self) -> impl Future<Output = Result<Vec<Multiaddr>, NetworkError>> + Send;
+    /// Replaces a consortium's member allowlist; peers no longer on it are
+    /// disconnected. The simulator has no allowlist: a no-op there.
+    fn set_allowlist(
+        &self,
+        _peers: Vec<PeerId>,
+    ) -> impl Future<Output = Result<(), NetworkError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 impl Network for NetworkHandle {
@@ -146,5 +154,12 @@ impl Network for NetworkHandle {
 
     fn listen_addrs(&self) -> impl Future<Output = Result<Vec<Multiaddr>, NetworkError>> + Send {
         NetworkHandle::listen_addrs(self)
+    }
+
+    fn set_allowlist(
+        &self,
+        peers: Vec<PeerId>,
+    ) -> impl Future<Output = Result<(), NetworkError>> + Send {
+        NetworkHandle::set_allowlist(self, peers)
     }
 }

@@ -99,6 +99,10 @@ impl PeerControl {
     pub async fn blocked_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         self.inner.blocked_peers().await
     }
+
+    pub async fn set_allowlist(&self, peers: Vec<PeerId>) -> Result<(), NetworkError> {
+        self.inner.set_allowlist(peers).await
+    }
 }
 
 /// [`Network`]'s controls with boxed futures, so they fit in a trait object.
@@ -111,6 +115,7 @@ trait Controls: Send + Sync {
     fn block_peer(&self, peer: PeerId) -> BoxFuture<'_, Result<(), NetworkError>>;
     fn unblock_peer(&self, peer: PeerId) -> BoxFuture<'_, Result<bool, NetworkError>>;
     fn blocked_peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, NetworkError>>;
+    fn set_allowlist(&self, peers: Vec<PeerId>) -> BoxFuture<'_, Result<(), NetworkError>>;
 }
 
 impl<N: Network> Controls for N {
@@ -144,6 +149,10 @@ impl<N: Network> Controls for N {
 
     fn blocked_peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, NetworkError>> {
         Network::blocked_peers(self).boxed()
+    }
+
+    fn set_allowlist(&self, peers: Vec<PeerId>) -> BoxFuture<'_, Result<(), NetworkError>> {
+        Network::set_allowlist(self, peers).boxed()
     }
 }
 

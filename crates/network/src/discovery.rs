@@ -53,6 +53,10 @@ pub(crate) struct Discovery {
 }
 
 impl Discovery {
+    pub fn set_allowlist(&mut self, peers: HashSet<PeerId>) {
+        self.allowlist = Some(peers);
+    }
+
     pub fn new(config: &NetworkConfig, local: PeerId) -> Result<Self, NetworkError> {
         let kad_protocol = if config.kademlia {
             Some(config.kad_protocol()?)

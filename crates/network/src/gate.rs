@@ -77,6 +77,16 @@ impl Gate {
     }
 
     /// Bans `peer` for `duration` and closes its connections.
+    /// Whether the gate admits members only.
+    pub fn has_allowlist(&self) -> bool {
+        self.allowlist.is_some()
+    }
+
+    /// Replaces the member allowlist (a consortium's members changed).
+    pub fn set_allowlist(&mut self, peers: HashSet<PeerId>) {
+        self.allowlist = Some(peers);
+    }
+
     pub fn ban(&mut self, peer: PeerId, duration: Duration) {
         let until = Instant::now()
             .checked_add(duration)

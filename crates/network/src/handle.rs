@@ -1,5 +1,6 @@
 //! The cloneable handle through which the node talks to the network task.
 
+use std::collections::HashSet;
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,
@@ -73,6 +74,10 @@ pub(crate) enum Command {
     },
     Blocked {
         reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    SetAllowlist {
+        peers: HashSet<PeerId>,
+        reply: oneshot::Sender<()>,
     },
     Shutdown {
         done: oneshot::Sender<()>,
@@ -222,6 +227,15 @@ impl NetworkHandle {
     /// Blocked peers, ordered by peer id.
     pub async fn blocked_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         self.ask(|reply| Command::Blocked { reply }).await
+    }
+
+    /// Replaces a consortium's member allowlist (governance added or
+    /// removed a member): peers no longer on it are disconnected. No-op on
+    /// a public network.
+    pub async fn set_allowlist(&self, peers: Vec<PeerId>) -> Result<(), NetworkError> {
+        let peers = peers.into_iter().collect();
+        self.ask(|reply| Command::SetAllowlist { peers, reply })
+            .await
     }
 
     /// Addresses this node listens on (with the real port when `tcp/0` was asked).

@@ -484,6 +484,23 @@ impl Task {
                 blocked.sort();
                 let _ = reply.send(blocked);
             }
+            Command::SetAllowlist { peers, reply } => {
+                if self.swarm.behaviour().gate.has_allowlist() {
+                    self.discovery.set_allowlist(peers.clone());
+                    let gone: Vec<PeerId> = self
+                        .swarm
+                        .connected_peers()
+                        .filter(|p| !peers.contains(p))
+                        .copied()
+                        .collect();
+                    self.swarm.behaviour_mut().gate.set_allowlist(peers);
+                    for peer in gone {
+                        info!(%peer, "no longer a member: disconnecting");
+                        let _ = self.swarm.disconnect_peer_id(peer);
+                    }
+                }
+                let _ = reply.send(());
+            }
             Command::Shutdown { .. } => {} // handled in `run`
         }
     }

@@ -3,7 +3,7 @@
 use tally_executor::{StateSource, StateSourceError};
 use tally_primitives::{Account, Address, Bytes, B256, U256};
 use tally_state::{ChainDb, PendingState, StateReader, StateSnapshot};
-use tally_txpool::AccountReader;
+use tally_txpool::{AccountReader, PoolError};
 
 /// State after some block, plus the chain's block hashes for BLOCKHASH.
 pub(crate) struct ExecState<'a> {
@@ -56,14 +56,59 @@ impl StateSource for PendingExec<'_, '_> {
     }
 }
 
-/// The pool validates against the latest state.
-pub(crate) struct PoolState(pub std::sync::Arc<StateSnapshot>);
+/// The pool validates against the latest state; on a consortium chain
+/// also against the roles and minimum gas price governance keeps there.
+pub(crate) struct PoolState {
+    pub snapshot: std::sync::Arc<StateSnapshot>,
+    pub consortium: bool,
+}
+
+/// A state snapshot as the executor reads it, without block hashes (the
+/// system contracts' views need none).
+struct SnapshotSource<'a>(&'a StateSnapshot);
+
+impl StateSource for SnapshotSource<'_> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateSourceError> {
+        self.0.account(address).map_err(err)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateSourceError> {
+        self.0.storage(address, slot).map_err(err)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateSourceError> {
+        self.0.code(code_hash).map_err(err)
+    }
+    fn block_hash(&self, _number: u64) -> Result<Option<B256>, StateSourceError> {
+        Ok(None)
+    }
+}
 
 impl AccountReader for PoolState {
     fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String> {
-        let account = self.0.account(address).map_err(|e| e.to_string())?;
+        let account = self.snapshot.account(address).map_err(|e| e.to_string())?;
         Ok(account
             .map(|a| (a.nonce, a.balance))
             .unwrap_or((0, U256::ZERO)))
+    }
+
+    fn check_admission(
+        &self,
+        sender: &Address,
+        is_create: bool,
+        fee_cap: u128,
+    ) -> Result<(), PoolError> {
+        if !self.consortium {
+            return Ok(());
+        }
+        let state = SnapshotSource(&self.snapshot);
+        tally_executor::check_sender(&state, *sender, is_create)
+            .map_err(|e| PoolError::NotPermitted(e.to_string()))?;
+        let min = tally_executor::min_gas_price(&state).map_err(|e| PoolError::State {
+            address: *sender,
+            reason: e.to_string(),
+        })?;
+        if fee_cap < u128::from(min) {
+            return Err(PoolError::Underpriced { fee_cap, min });
+        }
+        Ok(())
     }
 }

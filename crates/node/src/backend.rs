@@ -6,13 +6,17 @@ use std::{
     sync::{atomic::Ordering, mpsc::SyncSender, Arc},
     time::Instant,
 };
-use tally_executor::{BlockEnv, ExecError};
+use tally_executor::{
+    system::{self, ProposalAction, ProposalStatus},
+    BlockEnv, ExecError, StateSourceError,
+};
 use tally_primitives::{
-    Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
+    Account, Address, BftMember, BftSpec, BftValidator, Bytes, CommitCertificate, EngineSpec,
+    Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
 };
 use tally_rpc::{
-    Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
-    NodeIdentity, PeerInfo, PendingTransaction, SyncProgress, Work,
+    Backend, BackendError, CallOutcome, CallRequest, CallStatus, ChainParamsInfo, MiningInfo,
+    NewBlock, NodeIdentity, PeerInfo, PendingTransaction, SyncProgress, ValidatorSetChange, Work,
 };
 use tally_state::StateError;
 use tokio::sync::broadcast;
@@ -40,6 +44,56 @@ impl NodeBackend {
             other => internal(other),
         })
     }
+}
+
+/// BFT and governance reads.
+impl NodeBackend {
+    fn bft_spec(&self) -> Result<&BftSpec, BackendError> {
+        match &self.chain.spec.engine {
+            EngineSpec::Bft(spec) => Ok(spec),
+            _ => Err(BackendError::not_bft(&self.engine_name)),
+        }
+    }
+
+    /// Runs a system-contract read over the state after block `number`.
+    fn read_at<T>(
+        &self,
+        number: u64,
+        read: impl FnOnce(&ExecState<'_>) -> Result<T, StateSourceError>,
+    ) -> Result<T, BackendError> {
+        let snapshot = self.state(number)?;
+        let source = ExecState {
+            snapshot: &snapshot,
+            db: &self.chain.db,
+        };
+        read(&source).map_err(|e| BackendError::Internal(e.0))
+    }
+
+    /// Like [`Self::read_at`] at the head, on BFT chains only.
+    fn read_head<T>(
+        &self,
+        read: impl FnOnce(&ExecState<'_>) -> Result<T, StateSourceError>,
+    ) -> Result<T, BackendError> {
+        self.bft_spec()?;
+        let head = self.chain.head.read().number;
+        self.read_at(head, read)
+    }
+
+    /// The set signing block `parent + 1`: governance's, or the spec's
+    /// while the state holds none.
+    fn validators_after(&self, parent: u64) -> Result<Vec<BftValidator>, BackendError> {
+        let spec = self.bft_spec()?;
+        let set = self.read_at(parent, |s| system::validators(s))?;
+        Ok(if set.is_empty() {
+            spec.validators.clone()
+        } else {
+            set
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, BackendError> {
+    serde_json::to_value(value).map_err(|e| BackendError::Internal(e.to_string()))
 }
 
 impl Backend for NodeBackend {
@@ -427,6 +481,85 @@ impl Backend for NodeBackend {
         }
         self.chain.mining.submit_hashrate(id, rate);
         true
+    }
+
+    fn bft_certificate(&self, number: u64) -> Result<Option<CommitCertificate>, BackendError> {
+        self.bft_spec()?;
+        let Some(raw) = self.chain.db.certificate(number).map_err(internal)? else {
+            return Ok(None);
+        };
+        alloy_rlp::decode_exact(&raw).map(Some).map_err(|e| {
+            BackendError::Internal(format!(
+                "stored certificate of block {number} is corrupt: {e}"
+            ))
+        })
+    }
+
+    fn bft_validators(&self, number: u64) -> Result<Vec<BftValidator>, BackendError> {
+        self.validators_after(number.saturating_sub(1))
+    }
+
+    fn bft_validator_set_changes(&self) -> Result<Vec<ValidatorSetChange>, BackendError> {
+        let mut changes = vec![ValidatorSetChange {
+            height: 1,
+            validators: self.validators_after(0)?,
+        }];
+        // A change takes effect at the block after the one at whose end it
+        // was applied; read the set there, as the signers of that height.
+        let mut heights: Vec<u64> = self
+            .read_head(|s| system::proposals(s))?
+            .into_iter()
+            .filter(|p| p.status == ProposalStatus::Executed)
+            .filter(|p| {
+                matches!(
+                    p.action,
+                    ProposalAction::AddValidator { .. } | ProposalAction::RemoveValidator { .. }
+                )
+            })
+            .filter_map(|p| p.executed_block.map(|b| b.saturating_add(1)))
+            .collect();
+        heights.sort_unstable();
+        heights.dedup();
+        for height in heights.into_iter().filter(|h| *h > 1) {
+            let validators = self.validators_after(height - 1)?;
+            if changes.last().is_some_and(|c| c.validators == validators) {
+                continue;
+            }
+            changes.push(ValidatorSetChange { height, validators });
+        }
+        Ok(changes)
+    }
+
+    fn bft_evidence(&self) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_head(|s| system::evidence(s))?)
+    }
+
+    fn governance_proposals(&self) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_head(|s| system::proposals(s))?)
+    }
+
+    fn governance_proposal(&self, id: u64) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_head(|s| system::proposal(s, id))?)
+    }
+
+    fn governance_members(&self) -> Result<Vec<BftMember>, BackendError> {
+        self.read_head(|s| system::members(s))
+    }
+
+    fn role_mask(&self, address: Address) -> Result<u8, BackendError> {
+        self.read_head(|s| system::role_mask(s, address))
+    }
+
+    fn chain_params(&self) -> Result<ChainParamsInfo, BackendError> {
+        self.read_head(|s| {
+            let p = system::params(s)?;
+            Ok(ChainParamsInfo {
+                gas_limit: p.gas_limit,
+                block_time_ms: p.block_time_ms,
+                min_gas_price: p.min_gas_price,
+                votes_needed: system::votes_needed(s)?,
+            })
+        })
     }
 
     fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerInfo>, BackendError>> {

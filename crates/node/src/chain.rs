@@ -53,6 +53,40 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// The pool's view of `snapshot`: a consortium chain's roles and
+    /// minimum gas price apply.
+    pub(crate) fn pool_state(&self, snapshot: Arc<StateSnapshot>) -> PoolState {
+        PoolState {
+            snapshot,
+            consortium: self.is_bft(),
+        }
+    }
+
+    /// The gas limit of the child of `parent`: the chain spec's, or on a
+    /// consortium chain what governance set in the state after `parent`.
+    pub(crate) fn gas_limit_after(&self, parent: &SealedHeader) -> u64 {
+        if !self.is_bft() {
+            return self.spec.gas_limit;
+        }
+        self.governance_params(parent.number)
+            .map_or(self.spec.gas_limit, |p| p.gas_limit)
+    }
+
+    /// Governance's chain parameters in the state after block `number`.
+    pub(crate) fn governance_params(
+        &self,
+        number: u64,
+    ) -> Option<tally_executor::system::ChainParams> {
+        let snapshot = self.db.state_at(number).ok()?;
+        let state = crate::adapters::ExecState {
+            snapshot: &snapshot,
+            db: &self.db,
+        };
+        tally_executor::system::params(&state)
+            .ok()
+            .filter(|p| p.gas_limit > 0)
+    }
+
     /// Whether the chain runs BFT consensus.
     pub fn is_bft(&self) -> bool {
         matches!(self.spec.engine, EngineSpec::Bft(_))
@@ -65,7 +99,9 @@ impl Chain {
     /// are re-read from the new state.
     pub fn admit(&self, raws: &[alloy_primitives::Bytes]) -> Vec<Result<B256, PoolError>> {
         let snapshot = self.latest_state.read().clone();
-        let results = self.pool.add_raw_batch(raws, &PoolState(snapshot.clone()));
+        let results = self
+            .pool
+            .add_raw_batch(raws, &self.pool_state(snapshot.clone()));
         self.refresh_if_stale(&snapshot, &results);
         results
     }
@@ -73,7 +109,7 @@ impl Chain {
     /// [`Chain::admit`] for one transaction (RPC), without a parallel batch.
     pub fn admit_one(&self, raw: &[u8]) -> Result<B256, PoolError> {
         let snapshot = self.latest_state.read().clone();
-        let result = self.pool.add_raw(raw, &PoolState(snapshot.clone()));
+        let result = self.pool.add_raw(raw, &self.pool_state(snapshot.clone()));
         self.refresh_if_stale(&snapshot, std::slice::from_ref(&result));
         result
     }
@@ -83,7 +119,7 @@ impl Chain {
         if Arc::ptr_eq(used, &now) {
             return;
         }
-        let state = PoolState(now);
+        let state = self.pool_state(now);
         let mut senders: Vec<Address> = results
             .iter()
             .flatten()
@@ -137,7 +173,8 @@ impl Chain {
             .flat_map(|b| b.block.transactions.iter().zip(&b.block.senders))
             .map(|(tx, s)| (*s, alloy_consensus::Transaction::nonce(tx)))
             .collect();
-        self.pool.on_block_committed(&mined, &PoolState(latest));
+        self.pool
+            .on_block_committed(&mined, &self.pool_state(latest));
         // The head moves last: whoever sees it sees the pool and the state
         // that go with it.
         *self.head.write() = last.block.header.clone();
@@ -166,7 +203,7 @@ impl Chain {
     ) -> Result<(), NodeError> {
         let latest = Arc::new(self.db.latest_state()?);
         *self.latest_state.write() = latest.clone();
-        let state = PoolState(latest);
+        let state = self.pool_state(latest);
         let mined: Vec<(Address, u64)> = committed
             .iter()
             .flat_map(|b| b.block.transactions.iter().zip(&b.block.senders))

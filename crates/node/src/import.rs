@@ -520,7 +520,12 @@ impl Chain {
         let header = &block.header;
         engine.verify_header(view, parent, header, now_ms())?;
         let number = header.number;
-        check(number, "gas limit", header.gas_limit, self.spec.gas_limit)?;
+        check(
+            number,
+            "gas limit",
+            header.gas_limit,
+            self.gas_limit_after(parent),
+        )?;
         check(number, "base fee", header.base_fee, self.spec.base_fee)?;
         check(
             number,

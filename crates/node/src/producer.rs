@@ -47,7 +47,7 @@ impl Chain {
             number: parent.number + 1,
             timestamp,
             beneficiary: self.beneficiary,
-            gas_limit: self.spec.gas_limit,
+            gas_limit: self.gas_limit_after(parent),
             base_fee: self.spec.base_fee,
             extra_data,
             ..Default::default()
@@ -55,7 +55,7 @@ impl Chain {
         engine
             .prepare(view, parent, &mut header)
             .map_err(NodeError::Prepare)?;
-        let candidates = self.pool.best_transactions(self.spec.gas_limit);
+        let candidates = self.pool.best_transactions(header.gas_limit);
         add(&self.metrics.select_ns, started.elapsed());
 
         let snapshot = self.db.state_at(parent.number)?;

@@ -20,9 +20,12 @@ use std::sync::Arc;
 use alloy_eips::eip2930::AccessList;
 use futures::future::{self, BoxFuture};
 use tally_primitives::{
-    Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxEnvelope, TxLocation, B256, U256,
+    Account, Address, BftMember, BftValidator, Bytes, CommitCertificate, Receipt, SealedBlock,
+    SealedHeader, TxEnvelope, TxLocation, B256, U256,
 };
 use tokio::sync::broadcast;
+
+use crate::bft::{ChainParamsInfo, ValidatorSetChange};
 
 /// Errors a [`Backend`] reports; the server maps each to a JSON-RPC error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -421,5 +424,59 @@ pub trait Backend: Send + Sync + 'static {
     fn submit_hashrate(&self, rate: U256, id: B256) -> bool {
         let _ = (rate, id);
         false
+    }
+
+    // BFT consortium chains (`tally_getValidators` and friends, see
+    // [`crate::bft`]). Other engines keep the defaults, which say the chain
+    // does not run BFT.
+
+    /// The commit certificate of block `number`, `None` when not kept.
+    fn bft_certificate(&self, number: u64) -> Result<Option<CommitCertificate>, BackendError> {
+        let _ = number;
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// The validators that sign block `number` (at most head + 1): the
+    /// governance set in the state after block `number - 1`.
+    fn bft_validators(&self, number: u64) -> Result<Vec<BftValidator>, BackendError> {
+        let _ = number;
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// The genesis set at height 1, then each height where the set changed.
+    fn bft_validator_set_changes(&self) -> Result<Vec<ValidatorSetChange>, BackendError> {
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// Recorded equivocation evidence at the head, as a JSON array.
+    fn bft_evidence(&self) -> Result<serde_json::Value, BackendError> {
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// Every governance proposal at the head, as a JSON array.
+    fn governance_proposals(&self) -> Result<serde_json::Value, BackendError> {
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// One proposal at the head; JSON `null` when there is none.
+    fn governance_proposal(&self, id: u64) -> Result<serde_json::Value, BackendError> {
+        let _ = id;
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// The member institutions at the head.
+    fn governance_members(&self) -> Result<Vec<BftMember>, BackendError> {
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// The role bits of `address` at the head.
+    fn role_mask(&self, address: Address) -> Result<u8, BackendError> {
+        let _ = address;
+        Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    /// Governance parameters and votes needed at the head.
+    fn chain_params(&self) -> Result<ChainParamsInfo, BackendError> {
+        Err(BackendError::not_bft(&self.engine_name()))
     }
 }

@@ -14,11 +14,14 @@
 //!   (eth_call, estimateGas), `fees`, `logs` (bounded, bloom-skipping log
 //!   scans), `filters` (polling filters), `pubsub` (WebSocket
 //!   subscriptions).
+//! - [`bft`]: BFT consortium reads (commit certificates, validator sets,
+//!   governance, roles); non-BFT backends answer that the chain is not BFT.
 //! - `server`: binding, limits, CORS, start/stop.
 
 mod admin;
 pub mod api;
 pub mod backend;
+pub mod bft;
 mod block_id;
 mod call;
 pub mod convert;
@@ -39,5 +42,6 @@ pub use backend::{
     Backend, BackendError, CallOutcome, CallRequest, CallStatus, MiningInfo, NewBlock,
     NodeIdentity, PeerInfo, PeerNetwork, PendingTransaction, SyncProgress, Work,
 };
+pub use bft::{ChainParamsInfo, MemberInfo, RolesInfo, ValidatorSetChange, ValidatorSetInfo};
 pub use error::RpcError;
 pub use server::{rpc_module, start, RpcConfig, RpcServerHandle};

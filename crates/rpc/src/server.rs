@@ -14,6 +14,7 @@ use crate::api::{
     AdminApiServer, EthApiServer, MiningApiServer, NetApiServer, TallyApiServer, Web3ApiServer,
 };
 use crate::backend::Backend;
+use crate::bft::{BftApiServer, BftRpc};
 use crate::error::RpcError;
 use crate::eth::EthRpc;
 use crate::logs::LogLimits;
@@ -105,6 +106,9 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
     let mining = MiningRpc {
         backend: backend.clone(),
     };
+    let bft = BftRpc {
+        backend: backend.clone(),
+    };
     let misc = MiscRpc { backend };
     let mut module = RpcModule::new(());
     // Method names are unique across namespaces by construction, so merging
@@ -116,6 +120,7 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         TallyApiServer::into_rpc(misc).remove_context(),
         admin.into_rpc().remove_context(),
         mining.into_rpc().remove_context(),
+        bft.into_rpc().remove_context(),
     ] {
         if let Err(e) = module.merge(other) {
             tracing::error!(error = %e, "duplicate RPC method name");

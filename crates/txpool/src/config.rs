@@ -41,10 +41,30 @@ impl PoolConfig {
 pub trait AccountReader {
     /// The account's nonce and balance; an absent account is `(0, 0)`.
     fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String>;
+
+    /// Consortium chains: whether `sender` may send a transaction that
+    /// creates a contract (`is_create`) or calls one, and whether its fee
+    /// cap reaches the chain's minimum gas price. Public chains admit all.
+    fn check_admission(
+        &self,
+        _sender: &Address,
+        _is_create: bool,
+        _fee_cap: u128,
+    ) -> Result<(), crate::PoolError> {
+        Ok(())
+    }
 }
 
 impl<T: AccountReader + ?Sized> AccountReader for &T {
     fn nonce_and_balance(&self, address: &Address) -> Result<(u64, U256), String> {
         (**self).nonce_and_balance(address)
+    }
+    fn check_admission(
+        &self,
+        sender: &Address,
+        is_create: bool,
+        fee_cap: u128,
+    ) -> Result<(), crate::PoolError> {
+        (**self).check_admission(sender, is_create, fee_cap)
     }
 }

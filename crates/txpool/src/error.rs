@@ -82,6 +82,12 @@ pub enum PoolError {
     #[error("txpool is full: {capacity} transactions, the cheapest pays a tip of {min_tip} wei")]
     PoolFull { capacity: usize, min_tip: u128 },
     /// The node could not read the sender's account.
+    /// Consortium chains: the sender lacks the role this transaction needs.
+    #[error("{0}")]
+    NotPermitted(String),
+    /// The fee cap is below the chain's minimum gas price (set by governance).
+    #[error("transaction underpriced: max fee per gas {fee_cap} is below the chain's minimum gas price {min}")]
+    Underpriced { fee_cap: u128, min: u64 },
     #[error("failed to read account state of {address}: {reason}")]
     State { address: Address, reason: String },
 }

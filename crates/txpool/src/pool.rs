@@ -100,12 +100,14 @@ impl TxPool {
     /// gap is accepted as queued.
     pub fn add_raw(&self, raw: &[u8], state: &dyn AccountReader) -> Result<B256, PoolError> {
         let tx = self.prepare(raw)?;
+        admissible(state, &tx)?;
         let (nonce, balance) = read_account(state, &tx.sender)?;
         self.insert(tx, nonce, balance)
     }
 
     /// Adds a validated transaction (e.g. one re-injected after a reorg).
     pub fn add_pooled(&self, tx: PooledTx, state: &dyn AccountReader) -> Result<B256, PoolError> {
+        admissible(state, &tx)?;
         let (nonce, balance) = read_account(state, &tx.sender)?;
         self.insert(tx, nonce, balance)
     }
@@ -151,6 +153,7 @@ impl TxPool {
             .into_iter()
             .map(|tx| {
                 let tx = tx?;
+                admissible(state, &tx)?;
                 let (nonce, balance) = match accounts.get(&tx.sender) {
                     Some(Ok(account)) => *account,
                     Some(Err(e)) => return Err(e.clone()),
@@ -273,4 +276,10 @@ fn read_account(state: &dyn AccountReader, address: &Address) -> Result<(u64, U2
             address: *address,
             reason,
         })
+}
+
+/// The state's admission rules (roles, minimum gas price) for `tx`.
+fn admissible(state: &dyn AccountReader, tx: &PooledTx) -> Result<(), PoolError> {
+    let is_create = alloy_consensus::Transaction::kind(&*tx.tx).is_create();
+    state.check_admission(&tx.sender, is_create, tx.max_fee_per_gas)
 }

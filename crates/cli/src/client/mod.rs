@@ -7,16 +7,16 @@
 //! - `abi`: contract artifacts, argument encoding, revert decoding.
 //! - `tx::send`: the sign-and-send pipeline `tx` and `contract` share.
 
-mod abi;
+pub(crate) mod abi;
 pub mod account;
 pub mod block;
 pub mod contract;
 pub mod key;
-mod parse;
-mod rpc;
+pub(crate) mod parse;
+pub(crate) mod rpc;
 pub mod status;
 pub mod tx;
-mod wallet;
+pub(crate) mod wallet;
 
 #[cfg(test)]
 mod tests {

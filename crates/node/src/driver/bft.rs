@@ -42,6 +42,9 @@ pub(crate) struct Wire {
     pub message: Bytes,
     /// The proposed block, with a proposal (empty otherwise).
     pub block: Vec<Block>,
+    /// When it was sent (ms): gossip drops a message it has seen, so a
+    /// message re-sent for a peer that missed it must differ in bytes.
+    pub sent_at: u64,
 }
 
 /// Proposed blocks held for the height being decided.
@@ -79,6 +82,8 @@ pub(crate) struct BftState {
     started: bool,
     /// A decision is being committed: head changes are its own.
     deciding: bool,
+    /// The node keys allowed to connect, as last given to the network.
+    allowed: Option<BTreeSet<B256>>,
 }
 
 impl BftState {
@@ -100,6 +105,7 @@ impl BftState {
             deciding: false,
             start_at: None,
             height_started_at: 0,
+            allowed: None,
         }
     }
 
@@ -146,6 +152,8 @@ impl ChainThread {
             }
         }
         self.bft().started = true;
+        self.bft_refresh_block_time();
+        self.bft_refresh_allowlist();
         self.bft_start_height();
     }
 
@@ -245,7 +253,45 @@ impl ChainThread {
                     step,
                 })
                 .unwrap_or_default();
-            if step != TimeoutStep::Rebroadcast {
+            if step == TimeoutStep::Precommit || (step == TimeoutStep::Propose && round > 0) {
+                // A round that ends without a decision: say why the chain waits.
+                let peers = self
+                    .chain
+                    .metrics
+                    .peers
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                let validators = self.bft().machine.validators().map_or(0, |v| v.len());
+                tracing::warn!(
+                    height,
+                    round,
+                    ?step,
+                    peers,
+                    validators,
+                    "no decision in this round: fewer than 2/3 of the voting power agreed in \
+                     time (validators down, partitioned or slow); the chain waits and never \
+                     forks, and goes on once a quorum is back"
+                );
+            } else if step == TimeoutStep::Rebroadcast {
+                let state = self.bft();
+                let waited = now.saturating_sub(state.height_started_at);
+                let patience = 3 * (state.spec.block_time_ms + state.spec.timeout_ms);
+                if waited > patience {
+                    let peers = self
+                        .chain
+                        .metrics
+                        .peers
+                        .load(std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(
+                        height,
+                        round,
+                        waited_s = waited / 1000,
+                        peers,
+                        "the chain is halted: votes from more than 2/3 of the voting power are \
+                         needed and fewer are reachable (validators down or partitioned); it \
+                         never forks and resumes by itself once they are back"
+                    );
+                }
+            } else {
                 tracing::debug!(height, round, ?step, "consensus timeout");
             }
             self.bft_apply(outputs);
@@ -418,6 +464,7 @@ impl ChainThread {
         let wire = Wire {
             message: encoded.into(),
             block: block.into_iter().collect(),
+            sent_at: now_ms(),
         };
         if let Some(tx) = self.chain.net.consensus_out.get() {
             if tx.try_send(alloy_rlp::encode(&wire)).is_err() {
@@ -621,6 +668,8 @@ impl ChainThread {
     fn after_bft_commit(&mut self) {
         let head = self.chain.head.read().number;
         *self.chain.safe.write() = head;
+        self.bft_refresh_block_time();
+        self.bft_refresh_allowlist();
         self.tell(self.head_event());
         let empty = self.chain.pool.pending_count() == 0;
         let state = self.bft();
@@ -636,6 +685,90 @@ impl ChainThread {
                 .saturating_add(state.spec.block_time_ms)
                 .max(now_ms()),
         );
+    }
+
+    /// Governance may add or remove members and validators: their nodes'
+    /// keys are the network's allowlist from the next block on.
+    fn bft_refresh_allowlist(&mut self) {
+        let head = self.chain.head.read().number;
+        let Ok(snapshot) = self.chain.db.state_at(head) else {
+            return;
+        };
+        let state = crate::adapters::ExecState {
+            snapshot: &snapshot,
+            db: &self.chain.db,
+        };
+        let (Ok(members), Ok(validators)) = (
+            tally_executor::system::members(&state),
+            tally_executor::system::validators(&state),
+        ) else {
+            return;
+        };
+        let Some(spec) = self.bft.as_ref().map(|b| &b.spec) else {
+            return;
+        };
+        // Keys the chain spec allows besides its members and validators
+        // (observers) stay allowed.
+        let mut keys: BTreeSet<B256> = self
+            .chain
+            .spec
+            .members
+            .iter()
+            .filter(|k| {
+                !spec.members.iter().any(|m| m.node_key == **k)
+                    && !spec.validators.iter().any(|v| v.key == **k)
+            })
+            .copied()
+            .collect();
+        keys.extend(members.iter().map(|m| m.node_key));
+        keys.extend(validators.iter().map(|v| v.key));
+        // The network starts with the chain spec's allowlist: nothing to
+        // tell it until governance changes the members.
+        let from_spec: BTreeSet<B256> = self.chain.spec.members.iter().copied().collect();
+        let state = self.bft();
+        if state.allowed.as_ref() == Some(&keys) {
+            return;
+        }
+        if state.allowed.is_none() && keys == from_spec {
+            state.allowed = Some(keys);
+            return;
+        }
+        // Without a network yet, the next commit tells it.
+        let Some(control) = self.chain.net.control.get().cloned() else {
+            return;
+        };
+        self.bft().allowed = Some(keys.clone());
+        let peers: Vec<PeerId> = keys
+            .iter()
+            .filter_map(|k| tally_network::peer_id_from_ed25519_public(k.0).ok())
+            .collect();
+        tracing::info!(
+            members = peers.len(),
+            "the consortium's members changed: new allowlist"
+        );
+        // The network runs on the async runtime; the chain thread does not wait.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = control.set_allowlist(peers).await;
+            });
+        } else {
+            std::thread::spawn(move || {
+                futures::executor::block_on(async {
+                    let _ = control.set_allowlist(peers).await;
+                })
+            });
+        }
+    }
+
+    /// Governance may change the block time: the one in the state after
+    /// the head applies to the next block.
+    fn bft_refresh_block_time(&mut self) {
+        let head = self.chain.head.read().number;
+        if let Some(params) = self.chain.governance_params(head) {
+            if params.block_time_ms >= 100 {
+                self.bft().spec.block_time_ms = params.block_time_ms;
+            }
+        }
     }
 
     /// Imports blocks from sync: each must be certified, by the next
