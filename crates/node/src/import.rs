@@ -479,32 +479,65 @@ impl Chain {
         ))
     }
 
-    /// Executes `block` on the head and checks every root, then discards
-    /// the result: how a BFT validator judges a proposed block before it
-    /// votes for it.
-    pub(crate) fn validate_block(
+    /// Executes `block` on `parent` (the head) and checks every root,
+    /// keeping the outcome as a template that commits without executing
+    /// again: how a BFT validator judges a proposed block before it votes,
+    /// and commits it once decided.
+    pub(crate) fn execute_proposal(
         &self,
         engine: &dyn Engine,
-        tree: &BlockTree,
+        view: &View<'_>,
+        parent: &SealedHeader,
         block: Block,
-    ) -> Result<(), ImportError> {
-        let mut batch = self.db.begin_batch()?;
-        let weight = tree
-            .get(&batch.head().hash)
-            .map(|e| e.weight)
-            .ok_or_else(|| NodeError::Chain("the head is missing from the block tree".into()))?;
-        let view = View {
-            tree,
+    ) -> Result<crate::producer::Template, ImportError> {
+        let started = Instant::now();
+        self.check_header(engine, view, parent, &block)?;
+        let Block {
+            header,
+            transactions,
+        } = block;
+        let number = header.number;
+        let senders = recover(number, &transactions)?;
+        let snapshot = self.db.state_at(parent.number)?;
+        let source = crate::adapters::ExecState {
+            snapshot: &snapshot,
             db: &self.db,
-            recent: &[],
         };
-        let incoming = Incoming {
-            block,
-            senders: None,
-        };
-        self.import_into(&mut batch, engine, &view, incoming, false, weight)?;
-        // Dropped uncommitted: nothing is written.
-        Ok(())
+        let exec_started = Instant::now();
+        let env = self.block_env(parent, &header, engine.rewards(&header));
+        let outcome = tally_executor::execute_block(&source, env, &transactions, &senders)
+            .map_err(|source| ImportError::Execution { number, source })?;
+        add(&self.metrics.execute_ns, exec_started.elapsed());
+        check(number, "gas used", header.gas_used, outcome.gas_used)?;
+        check(
+            number,
+            "receipts root",
+            header.receipts_root,
+            receipts_root(&outcome.receipts),
+        )?;
+        check(
+            number,
+            "logs bloom",
+            header.logs_bloom,
+            logs_bloom(&outcome.receipts),
+        )?;
+        let root_started = Instant::now();
+        let (state_root, prepared) = self
+            .db
+            .prepare_state_root(parent.number, &outcome.changes)?;
+        add(&self.metrics.state_root_ns, root_started.elapsed());
+        check(number, "state root", header.state_root, state_root)?;
+        Ok(crate::producer::Template {
+            parent: parent.clone(),
+            header,
+            transactions,
+            senders,
+            receipts: outcome.receipts,
+            changes: outcome.changes,
+            prepared,
+            invalid: Vec::new(),
+            started,
+        })
     }
 
     /// The checks that need no execution: the engine's header rules on

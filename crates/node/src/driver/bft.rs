@@ -63,8 +63,10 @@ pub(crate) struct BftState {
     blocks: HashMap<B256, Block>,
     /// Proposals the machine asked us to judge before their block arrived.
     awaiting_block: Vec<(u64, u32, B256)>,
-    /// The block this node proposed at the current height, sealed.
-    own: Option<(Template, Header)>,
+    /// Blocks of this height executed and found valid, sealed: this
+    /// node's own proposal, and others' it judged. The decided one commits
+    /// without executing again.
+    executed: HashMap<B256, (Template, Header)>,
     /// A block to build: (height, round, not before).
     build: Option<(u64, u32, Millis)>,
     last_decided_at: Millis,
@@ -96,7 +98,7 @@ impl BftState {
             timers: BTreeSet::new(),
             blocks: HashMap::new(),
             awaiting_block: Vec::new(),
-            own: None,
+            executed: HashMap::new(),
             build: None,
             last_decided_at: 0,
             idle: false,
@@ -189,7 +191,7 @@ impl ChainThread {
         state.timers.retain(|t| t.1 >= height);
         state.blocks.retain(|_, b| b.header.number >= height);
         state.awaiting_block.retain(|a| a.0 >= height);
-        state.own = None;
+        state.executed.clear();
         state.build = None;
         state.idle = false;
         state.start_at = None;
@@ -533,7 +535,7 @@ impl ChainThread {
         };
         let state = self.bft();
         state.blocks.insert(hash, block);
-        state.own = Some((template, sealed));
+        state.executed.insert(hash, (template, sealed));
         let outputs = state
             .machine
             .handle(Input::Proposed {
@@ -549,21 +551,17 @@ impl ChainThread {
     fn bft_judge(&mut self, height: u64, round: u32, hash: B256) {
         let head = self.chain.head.read().clone();
         let valid = match self.bft().blocks.get(&hash).cloned() {
-            Some(_)
-                if self
-                    .bft()
-                    .own
-                    .as_ref()
-                    .is_some_and(|(_, h)| h.hash() == hash) =>
-            {
-                true
-            }
+            Some(_) if self.bft().executed.contains_key(&hash) => true,
             Some(block) if block.header.parent_hash == head.hash => {
-                match self
-                    .chain
-                    .validate_block(self.engine.as_ref(), &self.tree, block)
-                {
-                    Ok(()) => true,
+                let sealed = block.header.clone();
+                let executed =
+                    self.chain
+                        .execute_proposal(self.engine.as_ref(), &self.view(), &head, block);
+                match executed {
+                    Ok(template) => {
+                        self.bft().executed.insert(hash, (template, sealed));
+                        true
+                    }
                     Err(e) => {
                         tracing::warn!(height, round, %hash, "proposed block is refused: {e}");
                         false
@@ -620,12 +618,8 @@ impl ChainThread {
             tracing::error!(height, "cannot store the commit certificate: {e}");
             return false;
         }
-        let own = self
-            .bft()
-            .own
-            .take()
-            .filter(|(_, sealed)| sealed.hash() == hash);
-        let committed = match own {
+        let executed = self.bft().executed.remove(&hash);
+        let committed = match executed {
             Some((template, sealed)) => {
                 let weight = self.engine.weight(self.tree.head().weight, &sealed);
                 match self.chain.commit_template(template, sealed, weight) {

@@ -1,0 +1,249 @@
+//! Process level: on a real 4-node BFT testnet (3 validators, 4 members)
+//! `tally gov` proposes adding the fourth member's node as a validator and
+//! granting a role; members vote; the proposals execute at their effective
+//! height and `tally_getValidators` shows the new set from exactly that
+//! height. `tally export-block` then writes a block signed by the new set,
+//! `tally verify-block` checks it offline against the chain spec, and a
+//! bundle with one changed byte fails with a reason.
+
+mod common;
+#[path = "common/testnet.rs"]
+mod testnet;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use testnet::{eventually, Testnet};
+
+const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `tally args...` and returns stdout; panics with both streams when
+/// it fails.
+fn tally_ok(args: &[&str]) -> String {
+    let (status, stdout, stderr) = run_to_exit(args, CLI_TIMEOUT);
+    assert!(
+        status.success(),
+        "tally {args:?} failed ({status})\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+fn hex(n: u64) -> Value {
+    json!(format!("{n:#x}"))
+}
+
+/// The `proposal: N` line `tally gov propose` prints.
+fn proposal_id(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("proposal: "))
+        .and_then(|id| id.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no proposal id in:\n{stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_changes_validators_and_blocks_verify_offline() {
+    let net = Testnet::start(
+        4,
+        &[
+            "--consensus",
+            "bft",
+            "--validators",
+            "3",
+            "--block-time",
+            "0.2",
+        ],
+    );
+    let url = net.node(1).rpc_url.clone();
+    let rpc = net.node(1).rpc();
+    eventually("block 2", Duration::from_secs(30), || async {
+        (rpc.block_number().await >= 2).then_some(())
+    })
+    .await;
+
+    let members = rpc.ok("tally_getMembers", json!([])).await;
+    let new_key = members[3]["nodeKey"]
+        .as_str()
+        .expect("node key")
+        .to_string();
+    let genesis_set = rpc.ok("tally_getValidators", json!([hex(1)])).await;
+    assert_eq!(genesis_set["validators"].as_array().map(Vec::len), Some(3));
+    assert_eq!(genesis_set["quorum"], 3);
+
+    // Far enough ahead for two proposals and four votes at 0.2 s a block.
+    let effective = rpc.block_number().await + 40;
+    let eff = effective.to_string();
+    let out = tally_ok(&[
+        "gov",
+        "propose",
+        "add-validator",
+        "--key",
+        &new_key,
+        "--effective-height",
+        &eff,
+        "--memo",
+        "org4 validates",
+        "--dev-account",
+        "0",
+        "--rpc",
+        &url,
+    ]);
+    let add = proposal_id(&out);
+    let auditor = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"; // test account 4
+    let out = tally_ok(&[
+        "gov",
+        "propose",
+        "grant-role",
+        "--account",
+        auditor,
+        "--role",
+        "deployer",
+        "--effective-height",
+        &eff,
+        "--dev-account",
+        "1",
+        "--rpc",
+        &url,
+    ]);
+    let grant = proposal_id(&out);
+    assert_ne!(add, grant);
+
+    // The proposer's vote counts: two more members make 3 of 4.
+    for (id, voters) in [(add, ["1", "2"]), (grant, ["0", "3"])] {
+        for voter in voters {
+            tally_ok(&[
+                "gov",
+                "vote",
+                &id.to_string(),
+                "yes",
+                "--dev-account",
+                voter,
+                "--rpc",
+                &url,
+            ]);
+        }
+    }
+    let list = tally_ok(&["gov", "list", "--rpc", &url]);
+    assert!(
+        list.contains("addValidator") && list.contains("passed"),
+        "{list}"
+    );
+
+    // A non-member cannot propose: the revert reason is printed.
+    let (status, _, stderr) = run_to_exit(
+        &[
+            "gov",
+            "propose",
+            "remove-validator",
+            "--key",
+            &new_key,
+            "--effective-height",
+            "+5",
+            "--dev-account",
+            "6",
+            "--rpc",
+            &url,
+        ],
+        CLI_TIMEOUT,
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("not a member"), "{stderr}");
+
+    eventually("the effective height", Duration::from_secs(40), || async {
+        (rpc.block_number().await > effective + 1).then_some(())
+    })
+    .await;
+    let shown: Value = serde_json::from_str(&tally_ok(&[
+        "gov",
+        "show",
+        &add.to_string(),
+        "--json",
+        "--rpc",
+        &url,
+    ]))
+    .expect("gov show --json");
+    assert_eq!(shown["status"], "executed", "{shown}");
+    assert_eq!(shown["executedBlock"], effective - 1, "{shown}");
+    let human = tally_ok(&["gov", "show", &grant.to_string(), "--rpc", &url]);
+    assert!(human.contains("executed"), "{human}");
+
+    let before = rpc
+        .ok("tally_getValidators", json!([hex(effective - 1)]))
+        .await;
+    let after = rpc.ok("tally_getValidators", json!([hex(effective)])).await;
+    assert_eq!(before["totalPower"], 3, "{before}");
+    assert_eq!(after["totalPower"], 4, "{after}");
+    assert!(after.to_string().contains(&new_key), "{after}");
+    let changes = rpc.ok("tally_getValidatorSetChanges", json!([])).await;
+    assert_eq!(changes[1]["height"], effective, "{changes}");
+    let roles = tally_ok(&["roles", "show", auditor, "--rpc", &url]);
+    assert!(roles.contains("deployer"), "{roles}");
+    let far = rpc.err("tally_getValidators", json!([hex(1 << 40)])).await;
+    assert!(far.message.contains("above"), "{}", far.message);
+
+    // Offline: a block signed by the new set, through the change.
+    let number = (effective + 1).to_string();
+    let bundle = net.dir.join("block.json");
+    let bundle_arg = bundle.to_string_lossy().into_owned();
+    let chain = net.chain_path().to_string_lossy().into_owned();
+    tally_ok(&["export-block", &number, "--rpc", &url, "-o", &bundle_arg]);
+    let verified = tally_ok(&["verify-block", &bundle_arg, "--chain", &chain]);
+    assert!(
+        verified.contains(&format!("block {number} 0x"))
+            && verified.contains("of 4 voting power (quorum 3"),
+        "{verified}"
+    );
+    assert!(verified.contains("taken as given"), "{verified}");
+
+    // One changed hex digit in a signature, or in the header bytes, fails.
+    let text = std::fs::read_to_string(&bundle).expect("bundle");
+    let mut json: Value = serde_json::from_str(&text).expect("bundle JSON");
+    let sig = json["block"]["certificate"]["signatures"][0]["signature"]
+        .as_str()
+        .expect("signature")
+        .to_string();
+    let flipped = flip_digit(&sig, 20);
+    json["block"]["certificate"]["signatures"][0]["signature"] = json!(flipped);
+    let tampered = net.dir.join("tampered.json");
+    std::fs::write(&tampered, json.to_string()).expect("write");
+    let (status, _, stderr) = run_to_exit(
+        &[
+            "verify-block",
+            &tampered.to_string_lossy(),
+            "--chain",
+            &chain,
+        ],
+        CLI_TIMEOUT,
+    );
+    assert!(!status.success(), "a tampered signature verified");
+    assert!(
+        stderr.contains("NOT VERIFIED") && stderr.contains("bad precommit signature"),
+        "{stderr}"
+    );
+
+    let mut json: Value = serde_json::from_str(&text).expect("bundle JSON");
+    let rlp = json["block"]["headerRlp"]
+        .as_str()
+        .expect("rlp")
+        .to_string();
+    json["block"]["headerRlp"] = json!(flip_digit(&rlp, rlp.len() / 2));
+    std::fs::write(&tampered, json.to_string()).expect("write");
+    let (status, _, stderr) = run_to_exit(
+        &[
+            "verify-block",
+            &tampered.to_string_lossy(),
+            "--chain",
+            &chain,
+        ],
+        CLI_TIMEOUT,
+    );
+    assert!(!status.success(), "tampered header bytes verified");
+    assert!(stderr.contains("NOT VERIFIED"), "{stderr}");
+}
+
+fn flip_digit(hex: &str, at: usize) -> String {
+    let mut chars: Vec<char> = hex.chars().collect();
+    chars[at] = if chars[at] == '0' { '1' } else { '0' };
+    chars.into_iter().collect()
+}
