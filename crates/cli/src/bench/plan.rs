@@ -16,7 +16,19 @@ use tally_crypto::{address_of, sign_transaction, SecretKey};
 sol! {
     /// ERC-20 transfer, as in contracts/src/TestToken.sol.
     function transfer(address to, uint256 value) external returns (bool);
+    /// Tally's roles system contract (contracts/ITallyRoles.sol): an admin
+    /// grants the bench's fresh senders the transactor role on a
+    /// consortium chain.
+    function grantRole(address account, uint8 mask) external;
 }
+
+/// The roles system contract of Tally's consortium chains.
+pub const ROLES_CONTRACT: alloy_primitives::Address =
+    alloy_primitives::address!("0000000000000000000000000000000000001002");
+/// The transactor role's bit.
+pub const TRANSACTOR: u8 = 4;
+/// Gas of a role grant (two storage writes and a log, with headroom).
+pub const GRANT_GAS: u64 = 100_000;
 
 /// Gas of a plain ETH transfer.
 pub const TRANSFER_GAS: u64 = 21_000;

@@ -82,6 +82,16 @@ impl Rpc {
         Ok(p.to())
     }
 
+    /// On a Tally consortium (BFT) chain, the role mask of `address`
+    /// (`tally_getRoles`); None on other chains and nodes.
+    pub async fn tally_roles(&self, address: Address) -> Option<u8> {
+        let info: Value = self
+            .call("tally_getRoles", rpc_params![address])
+            .await
+            .ok()?;
+        info.get("mask")?.as_u64().and_then(|m| u8::try_from(m).ok())
+    }
+
     /// Tally's pipeline counters (`tally_metrics`); None for other nodes.
     pub async fn tally_metrics(&self) -> Option<Value> {
         self.call("tally_metrics", rpc_params![]).await.ok()

@@ -126,13 +126,26 @@ pub async fn prepare(
     // Funding transfers first, then the deployment, then token shares: the
     // funder's nonces order them, so the token exists before it is shared.
     let first_nonce = rpc.pending_nonce(funder).await?;
-    let mut calls: Vec<(TxKind, U256, Bytes, u64)> = keys
-        .iter()
-        .map(|k| {
-            let to = TxKind::Call(address_of(k));
-            (to, eth_each, Bytes::new(), plan::TRANSFER_GAS)
-        })
-        .collect();
+    let mut calls: Vec<(TxKind, U256, Bytes, u64)> = Vec::new();
+    // A consortium chain admits senders with the transactor role only: the
+    // funder (a member's account, an admin) grants it to each fresh sender.
+    if let Some(mask) = rpc.tally_roles(address_of(&keys[0])).await {
+        if mask & plan::TRANSACTOR == 0 {
+            for key in &keys {
+                let call = plan::grantRoleCall {
+                    account: address_of(key),
+                    mask: plan::TRANSACTOR,
+                };
+                let to = TxKind::Call(plan::ROLES_CONTRACT);
+                calls.push((to, U256::ZERO, call.abi_encode().into(), plan::GRANT_GAS));
+            }
+        }
+    }
+    let grants = calls.len();
+    calls.extend(keys.iter().map(|k| {
+        let to = TxKind::Call(address_of(k));
+        (to, eth_each, Bytes::new(), plan::TRANSFER_GAS)
+    }));
     let mut token = None;
     if kind.needs_token() {
         let address = funder.create(first_nonce + calls.len() as u64);
@@ -187,7 +200,7 @@ pub async fn prepare(
         wait_mined(rpc, chunk, timeout).await?;
     }
     if let Some(address) = token {
-        let deploy = setup.get(senders).map(|t| t.hash).unwrap_or_default();
+        let deploy = setup.get(grants + senders).map(|t| t.hash).unwrap_or_default();
         let deployed_at = rpc
             .receipts(&[deploy])
             .await?
