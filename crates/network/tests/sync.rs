@@ -28,6 +28,7 @@ fn serve(mut node: common::Node, block_size: usize) -> JoinHandle<()> {
                     SyncResponse::Block((hash[0] == 1).then(|| vec![1, 2, 3]))
                 }
                 SyncRequest::HeadersByRange { .. } => SyncResponse::Headers(Vec::new()),
+                SyncRequest::Certificate { .. } => SyncResponse::Certificate(None),
                 SyncRequest::Status => SyncResponse::Status {
                     genesis: [1; 32],
                     head_number: 42,

@@ -279,8 +279,13 @@ impl Node {
         if let Some(net) = self.network.take() {
             let _ = net.shutdown().await;
         }
-        for task in self.net_tasks.drain(..) {
+        for task in &self.net_tasks {
             task.abort();
+        }
+        // Aborted tasks drop their handles on the database only once they
+        // have ended: a restart on the same datadir must find it closed.
+        for task in self.net_tasks.drain(..) {
+            let _ = task.await;
         }
         let _ = self.chain_tx.send(ChainMsg::Shutdown);
         if let Some(t) = self.chain_thread.take() {

@@ -514,10 +514,10 @@ async fn restarted_validators_never_sign_twice_in_one_slot() {
     // The two others crash mid-height too; what they signed is in their
     // logs, and what they sent is what they logged.
     let mut logged: Vec<ConsensusMessage> = Vec::new();
-    for i in 0..2 {
-        let db = members[i].node().db().clone();
-        let height = members[i].node().head().number + 1;
-        stop(&sim, &mut members[i]).await;
+    for (i, member) in members.iter_mut().take(2).enumerate() {
+        let db = member.node().db().clone();
+        let height = member.node().head().number + 1;
+        stop(&sim, member).await;
         let log: Vec<ConsensusMessage> = db
             .wal_from(height)
             .unwrap()
@@ -531,7 +531,7 @@ async fn restarted_validators_never_sign_twice_in_one_slot() {
                 && matches!(m, ConsensusMessage::Vote(v) if v.kind == VoteKind::Prevote)),
             "validator {i} logged its prevote at height {height}: {log:?}"
         );
-        let me = public(&members[i].key);
+        let me = public(&member.key);
         assert!(log.iter().all(|m| m.signer() == me));
         logged.extend(log);
     }

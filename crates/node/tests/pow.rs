@@ -444,6 +444,7 @@ async fn a_peer_announcing_a_heavy_branch_without_the_work_is_penalised_before_a
                     SyncRequest::HeadersByRange { .. } => {
                         SyncResponse::Headers(vec![encoded.clone()])
                     }
+                    SyncRequest::Certificate { .. } => SyncResponse::Certificate(None),
                     SyncRequest::BlocksByRange { .. } | SyncRequest::BlockByHash(_) => {
                         asked.fetch_add(1, Ordering::Relaxed);
                         SyncResponse::Blocks(Vec::new())

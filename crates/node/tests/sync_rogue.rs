@@ -124,6 +124,7 @@ fn rogue_answer(
             }
         }
         SyncRequest::HeadersByRange { .. } => SyncResponse::Headers(Vec::new()),
+        SyncRequest::Certificate { .. } => SyncResponse::Certificate(None),
         SyncRequest::BlockByHash(hash) => SyncResponse::Block(
             db.block_by_hash(hash.into())
                 .unwrap()

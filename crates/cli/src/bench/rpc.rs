@@ -89,7 +89,9 @@ impl Rpc {
             .call("tally_getRoles", rpc_params![address])
             .await
             .ok()?;
-        info.get("mask")?.as_u64().and_then(|m| u8::try_from(m).ok())
+        info.get("mask")?
+            .as_u64()
+            .and_then(|m| u8::try_from(m).ok())
     }
 
     /// Tally's pipeline counters (`tally_metrics`); None for other nodes.

@@ -200,7 +200,10 @@ pub async fn prepare(
         wait_mined(rpc, chunk, timeout).await?;
     }
     if let Some(address) = token {
-        let deploy = setup.get(grants + senders).map(|t| t.hash).unwrap_or_default();
+        let deploy = setup
+            .get(grants + senders)
+            .map(|t| t.hash)
+            .unwrap_or_default();
         let deployed_at = rpc
             .receipts(&[deploy])
             .await?

@@ -329,6 +329,7 @@ impl ChainThread {
             // Others started the next height: so do we.
             self.bft_start_height();
         }
+        let chain_id = self.chain.spec.chain_id;
         let state = self.bft();
         if let (ConsensusMessage::Proposal(p), Some(block)) = (&message, wire.block.first()) {
             let current = state.machine.height();
@@ -336,13 +337,27 @@ impl ChainThread {
                 self.penalise(from, Misbehaviour::InvalidConsensusMessage);
                 return;
             }
-            if (current..=current + 1).contains(&p.height) && state.blocks.len() < MAX_BLOCKS {
+            // Only a block its round's proposer signed is kept (checked
+            // against this height's set; the next height's is rarely
+            // different, and the proposer re-sends), so nobody else can
+            // fill the slots the real proposal needs.
+            let signed = state
+                .machine
+                .validators()
+                .is_some_and(|set| bft::verify_proposal(chain_id, p, set).is_ok());
+            if signed
+                && (current..=current + 1).contains(&p.height)
+                && state.blocks.len() < MAX_BLOCKS
+            {
                 state.blocks.insert(p.block_hash, block.clone());
             }
         }
         match self.bft().machine.handle(Input::Message(message)) {
             Ok(outputs) => self.bft_apply(outputs),
-            Err(e @ MessageError::Signature(_)) | Err(e @ MessageError::ZeroBlockHash { .. }) => {
+            // A bad signature or a proposal of nothing is proof of a fault;
+            // a message rounds or heights ahead may come from an honest
+            // node that is ahead of us, and is only dropped.
+            Err(e @ (MessageError::Signature(_) | MessageError::ZeroBlockHash { .. })) => {
                 tracing::warn!(%from, "refused a consensus message: {e}");
                 self.penalise(from, Misbehaviour::InvalidConsensusMessage);
             }

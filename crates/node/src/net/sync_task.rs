@@ -277,6 +277,10 @@ impl<N: Network> Syncer<N> {
                         }
                     }
                 }
+                // A busy peer says so: not a fault.
+                Ok(SyncResponse::Error(e)) => {
+                    tracing::debug!(%peer, "status request not served: {e}")
+                }
                 Ok(_) => report(&self.net, peer, Misbehaviour::InvalidResponse).await,
                 Err(e) => tracing::debug!(%peer, "status request failed: {e}"),
             },
