@@ -31,6 +31,7 @@ pub(crate) async fn run<N: Network>(
     pool: mpsc::Sender<(PeerId, Vec<Bytes>)>,
 ) {
     let serving = Arc::new(Semaphore::new(limits::SERVING));
+    let mut consensus_rate = PerPeerRate::default();
     while let Some(event) = events.recv().await {
         match event {
             NetworkEvent::Gossip { from, kind, data } => match kind {
@@ -64,6 +65,18 @@ pub(crate) async fn run<N: Network>(
                     }
                 }
                 GossipKind::Consensus if chain.is_bft() => {
+                    match consensus_rate.admit(from) {
+                        Admit::Yes => {}
+                        Admit::No => {
+                            dropped(&chain);
+                            continue;
+                        }
+                        Admit::NoAndReport => {
+                            dropped(&chain);
+                            report(&net, from, Misbehaviour::Spam).await;
+                            continue;
+                        }
+                    }
                     let msg = ChainMsg::Consensus { from, data };
                     // A full chain thread drops the message (counted); the
                     // machine re-sends its round's messages on a timer.
@@ -146,6 +159,48 @@ pub(crate) async fn pool_worker<N: Network>(
         if results.iter().any(|r| r.is_ok()) {
             // A full channel already holds a wake-up for the chain thread.
             let _ = chain_tx.try_send(ChainMsg::TxsPending);
+        }
+    }
+}
+
+/// Consensus messages one publisher may send per second. A validator sends
+/// a few per height plus re-sends: far below this even at 100 ms blocks.
+const CONSENSUS_PER_PEER_PER_S: u32 = 400;
+
+enum Admit {
+    Yes,
+    No,
+    /// Over the limit for the first time in this second: penalise once.
+    NoAndReport,
+}
+
+/// A per-publisher limit on consensus messages, so one peer's flood cannot
+/// fill the chain thread's queue and crowd out the validators' votes.
+#[derive(Default)]
+struct PerPeerRate {
+    windows: std::collections::HashMap<PeerId, (std::time::Instant, u32)>,
+}
+
+impl PerPeerRate {
+    fn admit(&mut self, peer: PeerId) -> Admit {
+        let now = std::time::Instant::now();
+        if self.windows.len() > 4096 {
+            // Forget publishers quiet for a while, bounding the map.
+            self.windows
+                .retain(|_, (start, _)| now.duration_since(*start).as_secs() < 10);
+        }
+        let (start, count) = self.windows.entry(peer).or_insert((now, 0));
+        if now.duration_since(*start).as_secs() >= 1 {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        match (*count).cmp(&CONSENSUS_PER_PEER_PER_S) {
+            std::cmp::Ordering::Greater if *count == CONSENSUS_PER_PEER_PER_S + 1 => {
+                Admit::NoAndReport
+            }
+            std::cmp::Ordering::Greater => Admit::No,
+            _ => Admit::Yes,
         }
     }
 }
