@@ -5,6 +5,12 @@
 //! height. `tally export-block` then writes a block signed by the new set,
 //! `tally verify-block` checks it offline against the chain spec, and a
 //! bundle with one changed byte fails with a reason.
+//!
+//! Then governance is followed to where users rely on it: the added node
+//! really signs (its precommits are in commit certificates), a second vote
+//! removes it again (the set, the certificates and the chain go on
+//! without it), and a role revoked by vote stops an account's transfers
+//! from exactly the proposal's effective height.
 
 mod common;
 #[path = "common/testnet.rs"]
@@ -12,6 +18,7 @@ mod testnet;
 
 use std::time::Duration;
 
+use alloy_primitives::{Address, U256};
 use common::*;
 use serde_json::{json, Value};
 use testnet::{eventually, Testnet};
@@ -66,7 +73,7 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     let new_key = members[3]["nodeKey"]
         .as_str()
         .expect("node key")
-        .to_string();
+        .to_lowercase();
     let genesis_set = rpc.ok("tally_getValidators", json!([hex(1)])).await;
     assert_eq!(genesis_set["validators"].as_array().map(Vec::len), Some(3));
     assert_eq!(genesis_set["quorum"], 3);
@@ -129,6 +136,20 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
         list.contains("addValidator") && list.contains("passed"),
         "{list}"
     );
+    // An admin (a member's account) grants the transactor role directly:
+    // a later proposal revokes it.
+    let sender = &wallets(6)[5];
+    let sender_arg = sender.address.to_string();
+    tally_ok(&[
+        "roles",
+        "grant",
+        &sender_arg,
+        "transactor",
+        "--dev-account",
+        "0",
+        "--rpc",
+        &url,
+    ]);
 
     // A non-member cannot propose: the revert reason is printed.
     let (status, _, stderr) = run_to_exit(
@@ -181,6 +202,13 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     assert!(roles.contains("deployer"), "{roles}");
     let far = rpc.err("tally_getValidators", json!([hex(1 << 40)])).await;
     assert!(far.message.contains("above"), "{}", far.message);
+
+    // The added node does sign: its precommit is in some certificate from
+    // the effective height on (a certificate holds the first quorum of
+    // precommits a node collected, so not necessarily in every one).
+    let rpcs: Vec<Rpc> = net.nodes.iter().map(|n| n.rpc()).collect();
+    let signed_at = find_certificate_signed_by(&rpcs, &new_key, effective).await;
+    assert!(signed_at >= effective);
 
     // Offline: a block signed by the new set, through the change.
     let number = (effective + 1).to_string();
@@ -240,6 +268,173 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     );
     assert!(!status.success(), "tampered header bytes verified");
     assert!(stderr.contains("NOT VERIFIED"), "{stderr}");
+
+    // A second round of votes: remove the added validator again and revoke
+    // the transactor role granted above, both from block `removed`.
+    let roles = tally_ok(&["roles", "show", &sender_arg, "--rpc", &url]);
+    assert!(roles.contains("transactor"), "{roles}");
+    let removed = rpc.block_number().await + 40;
+    let eff = removed.to_string();
+    let out = tally_ok(&[
+        "gov",
+        "propose",
+        "remove-validator",
+        "--key",
+        &new_key,
+        "--effective-height",
+        &eff,
+        "--dev-account",
+        "2",
+        "--rpc",
+        &url,
+    ]);
+    let remove = proposal_id(&out);
+    let out = tally_ok(&[
+        "gov",
+        "propose",
+        "revoke-role",
+        "--account",
+        &sender_arg,
+        "--role",
+        "transactor",
+        "--effective-height",
+        &eff,
+        "--dev-account",
+        "3",
+        "--rpc",
+        &url,
+    ]);
+    let revoke = proposal_id(&out);
+    for (id, voters) in [(remove, ["0", "1"]), (revoke, ["0", "2"])] {
+        for voter in voters {
+            tally_ok(&[
+                "gov",
+                "vote",
+                &id.to_string(),
+                "yes",
+                "--dev-account",
+                voter,
+                "--rpc",
+                &url,
+            ]);
+        }
+    }
+
+    // Passed but not yet in effect: the account still sends.
+    let to = Address::repeat_byte(0x77);
+    let before_revoke = sender.transfer(0, to, U256::from(1000u64));
+    let receipt = rpc.send_and_mine(&before_revoke).await;
+    let mined_in = quantity(&receipt["blockNumber"]);
+    assert!(
+        mined_in < removed,
+        "the transfer was meant to land before block {removed}, it landed in {mined_in}: \
+         raise the margin"
+    );
+
+    eventually("the removal's height", Duration::from_secs(30), || async {
+        (rpc.block_number().await >= removed + 6).then_some(())
+    })
+    .await;
+    for id in [remove, revoke] {
+        let shown: Value = serde_json::from_str(&tally_ok(&[
+            "gov",
+            "show",
+            &id.to_string(),
+            "--json",
+            "--rpc",
+            &url,
+        ]))
+        .expect("gov show --json");
+        assert_eq!(shown["status"], "executed", "{shown}");
+        assert_eq!(shown["executedBlock"], removed - 1, "{shown}");
+    }
+    let last_with = rpc
+        .ok("tally_getValidators", json!([hex(removed - 1)]))
+        .await;
+    let first_without = rpc.ok("tally_getValidators", json!([hex(removed)])).await;
+    assert!(last_with.to_string().contains(&new_key), "{last_with}");
+    assert!(
+        !first_without.to_string().contains(&new_key),
+        "{first_without}"
+    );
+    assert_eq!(first_without["totalPower"], 3, "{first_without}");
+    assert_eq!(first_without["quorum"], 3, "{first_without}");
+    let changes = rpc.ok("tally_getValidatorSetChanges", json!([])).await;
+    assert_eq!(changes[2]["height"], removed, "{changes}");
+    // From `removed` on, no node's certificate carries its signature, and
+    // each still holds a quorum of the remaining three.
+    let head = rpc.block_number().await;
+    for n in removed..head {
+        for rpc in &rpcs {
+            let signers = certificate_signers(rpc, n).await;
+            assert!(
+                !signers.contains(&new_key),
+                "block {n} is certified by the removed validator: {signers:?}"
+            );
+            assert!(signers.len() >= 3, "block {n}: {signers:?}");
+        }
+    }
+    // Blocks keep coming on the smaller set.
+    eventually(
+        "blocks after the removal",
+        Duration::from_secs(15),
+        || async { (rpc.block_number().await >= head + 5).then_some(()) },
+    )
+    .await;
+
+    // The revoked role: the pool refuses the account's transfer.
+    let roles = tally_ok(&["roles", "show", &sender_arg, "--rpc", &url]);
+    assert!(!roles.contains("transactor"), "{roles}");
+    let after_revoke = sender.transfer(1, to, U256::from(1000u64));
+    let refused = rpc
+        .send_raw(&after_revoke)
+        .await
+        .expect_err("a refused sender");
+    assert!(
+        refused.message.contains("lacks the transactor role"),
+        "{refused:?}"
+    );
+}
+
+/// Polls the nodes' commit certificates of blocks `from` and up until one
+/// carries a signature by `key`; returns that block's number.
+async fn find_certificate_signed_by(rpcs: &[Rpc], key: &str, from: u64) -> u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut next = from;
+    loop {
+        let head = rpcs[0].block_number().await;
+        for n in next..head {
+            for rpc in rpcs {
+                if certificate_signers(rpc, n).await.iter().any(|s| s == key) {
+                    return n;
+                }
+            }
+        }
+        next = next.max(head);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no certificate of blocks {from}..{head} is signed by {key}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The validator keys whose precommits are in the commit certificate of
+/// block `n` as the node at `rpc` stores it (none when it has none).
+async fn certificate_signers(rpc: &Rpc, n: u64) -> Vec<String> {
+    let cert = rpc.ok("tally_getCommitCertificate", json!([hex(n)])).await;
+    if !cert.is_null() {
+        assert_eq!(cert["height"], n, "{cert}");
+    }
+    cert["signatures"]
+        .as_array()
+        .map(|sigs| {
+            sigs.iter()
+                .filter_map(|s| s["validator"].as_str())
+                .map(str::to_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn flip_digit(hex: &str, at: usize) -> String {

@@ -130,6 +130,47 @@ pub(crate) fn recover(number: u64, txs: &[TxEnvelope]) -> Result<Vec<Address>, I
         .collect()
 }
 
+impl Chain {
+    /// The senders of `txs`: taken from the pool for the transactions it
+    /// holds (their signatures were checked on admission, and the hash
+    /// covers the signature), recovered in parallel for the rest.
+    pub(crate) fn senders(
+        &self,
+        number: u64,
+        txs: &[TxEnvelope],
+    ) -> Result<Vec<Address>, ImportError> {
+        let hashes: Vec<B256> = txs.iter().map(|t| *t.tx_hash()).collect();
+        let known = self.pool.senders_of(&hashes);
+        let missing: Vec<usize> = known
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        if missing.is_empty() {
+            return Ok(known.into_iter().flatten().collect());
+        }
+        let unknown: Vec<TxEnvelope> = missing.iter().map(|&i| txs[i].clone()).collect();
+        let recovered = recover(number, &unknown).map_err(|e| match e {
+            ImportError::BadSignature {
+                number,
+                index,
+                reason,
+            } => ImportError::BadSignature {
+                number,
+                index: missing[index],
+                reason,
+            },
+            other => other,
+        })?;
+        let mut senders = known;
+        for (i, sender) in missing.into_iter().zip(recovered) {
+            senders[i] = Some(sender);
+        }
+        Ok(senders.into_iter().flatten().collect())
+    }
+}
+
 /// Blocks whose senders are recovered together, and how far ahead of
 /// execution they may be.
 const RECOVER_AHEAD: usize = 32;
@@ -497,7 +538,7 @@ impl Chain {
             transactions,
         } = block;
         let number = header.number;
-        let senders = recover(number, &transactions)?;
+        let senders = self.senders(number, &transactions)?;
         let snapshot = self.db.state_at(parent.number)?;
         let source = crate::adapters::ExecState {
             snapshot: &snapshot,

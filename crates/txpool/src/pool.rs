@@ -229,6 +229,17 @@ impl TxPool {
         self.inner.store.read().get(hash)
     }
 
+    /// The senders of the pooled transactions among `hashes` (recovered
+    /// when they were admitted), `None` for the others: a block of
+    /// transactions this node already holds needs no signature checks.
+    pub fn senders_of(&self, hashes: &[B256]) -> Vec<Option<Address>> {
+        let store = self.inner.store.read();
+        hashes
+            .iter()
+            .map(|h| store.get(h).map(|t| t.sender))
+            .collect()
+    }
+
     pub fn contains(&self, hash: &B256) -> bool {
         self.inner.store.read().contains(hash)
     }
