@@ -214,6 +214,28 @@ pub(crate) struct Run {
     pub error: Option<(u64, ImportError)>,
 }
 
+/// Checks the header's gas used, receipts root and logs bloom against
+/// what executing its block gave.
+fn check_outcome(
+    header: &tally_primitives::Header,
+    outcome: &tally_executor::BlockOutcome,
+) -> Result<(), ImportError> {
+    let number = header.number;
+    check(number, "gas used", header.gas_used, outcome.gas_used)?;
+    check(
+        number,
+        "receipts root",
+        header.receipts_root,
+        receipts_root(&outcome.receipts),
+    )?;
+    check(
+        number,
+        "logs bloom",
+        header.logs_bloom,
+        logs_bloom(&outcome.receipts),
+    )
+}
+
 /// Compares a header field with what verification computed; formats only
 /// on mismatch, so the common path allocates nothing.
 fn check<T: PartialEq + std::fmt::Display>(
@@ -474,19 +496,7 @@ impl Chain {
                 .map_err(|source| ImportError::Execution { number, source })?
         };
         add(&self.metrics.execute_ns, started.elapsed());
-        check(number, "gas used", header.gas_used, outcome.gas_used)?;
-        check(
-            number,
-            "receipts root",
-            header.receipts_root,
-            receipts_root(&outcome.receipts),
-        )?;
-        check(
-            number,
-            "logs bloom",
-            header.logs_bloom,
-            logs_bloom(&outcome.receipts),
-        )?;
+        check_outcome(&header, &outcome)?;
         let prepared = if roots_behind {
             None
         } else {
@@ -549,19 +559,7 @@ impl Chain {
         let outcome = tally_executor::execute_block(&source, env, &transactions, &senders)
             .map_err(|source| ImportError::Execution { number, source })?;
         add(&self.metrics.execute_ns, exec_started.elapsed());
-        check(number, "gas used", header.gas_used, outcome.gas_used)?;
-        check(
-            number,
-            "receipts root",
-            header.receipts_root,
-            receipts_root(&outcome.receipts),
-        )?;
-        check(
-            number,
-            "logs bloom",
-            header.logs_bloom,
-            logs_bloom(&outcome.receipts),
-        )?;
+        check_outcome(&header, &outcome)?;
         let root_started = Instant::now();
         let (state_root, prepared) = self
             .db

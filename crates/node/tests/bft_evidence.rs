@@ -400,9 +400,6 @@ async fn double_prevote_is_recorded_as_evidence_and_the_chain_goes_on() {
 /// evidence with `first` and `second` swapped; that is still one
 /// equivocation and must be recorded once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: evidence with first/second swapped hashes differently, so the executor \
-            (governance::record_evidence, keyed by Evidence::hash) and the driver \
-            (bft_decided's retain) record one equivocation twice; see the report"]
 async fn one_equivocation_is_recorded_once() {
     let mut net = Consortium::start(seed() + 11).await;
     // Four slots: with 1-15 ms of random delay per message, some node

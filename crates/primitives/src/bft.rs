@@ -321,6 +321,21 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// The same proof with its two votes in a fixed order (lower value
+    /// first), so nodes that saw them in different orders hold the same
+    /// evidence with the same hash, and it is recorded once.
+    pub fn canonical(mut self) -> Evidence {
+        if self.second.value < self.first.value {
+            std::mem::swap(&mut self.first, &mut self.second);
+        }
+        self
+    }
+
+    /// Whether the votes are in [`Evidence::canonical`] order.
+    pub fn is_canonical(&self) -> bool {
+        self.first.value <= self.second.value
+    }
+
     pub fn hash(&self) -> B256 {
         alloy_primitives::keccak256(alloy_rlp::encode(self))
     }

@@ -163,6 +163,12 @@ impl Engine for BftEngine {
         })?;
 
         for ev in &extra.evidence {
+            if !ev.is_canonical() {
+                // One double vote has one encoding, so it is recorded once.
+                return Err(bad(
+                    "carries evidence whose votes are not in canonical order".into(),
+                ));
+            }
             if ev.height > number {
                 return Err(bad(format!(
                     "carries evidence from height {}, above its own",

@@ -802,7 +802,8 @@ impl BftMachine {
                     kind: kind.code(),
                     first: record(first),
                     second: record(second),
-                };
+                }
+                .canonical();
                 if self.evidence_seen.insert(ev.hash()) {
                     out.push(Output::Evidence(ev));
                 }
