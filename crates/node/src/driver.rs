@@ -31,6 +31,7 @@ use tally_rpc::NewBlock;
 
 mod bft;
 pub(crate) use bft::BftState;
+pub use bft::Wire as BftWire;
 
 pub(crate) enum ChainMsg {
     /// New transactions entered the pool.

@@ -37,7 +37,7 @@ mod reorg;
 mod view;
 
 pub use config::{node_key_in, MiningOptions, NetworkOptions, NodeConfig};
-pub use driver::Imported;
+pub use driver::{BftWire, Imported};
 pub use error::NodeError;
 pub use import::ImportError;
 pub use metrics::{Metrics, MetricsSnapshot};

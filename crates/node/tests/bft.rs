@@ -13,121 +13,23 @@
 
 mod common;
 
-use alloy_rlp::{RlpDecodable, RlpEncodable};
-use common::*;
+use common::{bft::*, *};
 use std::{
     collections::{BTreeMap, BTreeSet},
-    path::Path,
     sync::{Arc, Mutex},
     time::Duration,
 };
 use tally_consensus::bft::{
-    sign_proposal, sign_vote, validator_key, verify_block_certificate, verify_certificate,
-    ConsensusMessage, ValidatorSet,
+    sign_proposal, sign_vote, verify_block_certificate, verify_certificate, ConsensusMessage,
+    ValidatorSet,
 };
 use tally_crypto::node_key::NodeKey;
 use tally_network::{
-    peer_id_from_ed25519_secret,
-    sim::{Faults, SimHandle, SimNetwork},
+    sim::{SimHandle, SimNetwork},
     GossipKind, Misbehaviour, Network, NetworkEvent, PeerId, SyncRequest, SyncResponse,
 };
 use tally_node::Node;
-use tally_primitives::{
-    bft::VoteKind, Address, BftMember, BftSpec, BftValidator, Block, Bytes, ChainSpec,
-    CommitCertificate, EngineSpec, Header, B256,
-};
-
-/// What travels on the consensus topic: a copy of the node's crate-private
-/// `driver::bft::Wire`, which must be kept in step with it.
-#[derive(Debug, RlpEncodable, RlpDecodable)]
-struct Wire {
-    message: Bytes,
-    block: Vec<Block>,
-    /// Milliseconds; makes a re-sent message differ in bytes.
-    sent_at: u64,
-}
-
-fn seed() -> u64 {
-    std::env::var("TALLY_SIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20261122)
-}
-
-/// Short delays, a little loss: enough to reorder votes and make rounds
-/// fail now and then, little enough to keep the tests fast.
-fn faults() -> Faults {
-    Faults {
-        min_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(15),
-        drop_gossip: 0.03,
-        drop_requests: 0.02,
-    }
-}
-
-const BLOCK_TIME_MS: u64 = 150;
-
-/// Validator `i`'s node key (validators come first among the members).
-fn node_key(i: u8) -> NodeKey {
-    NodeKey::from_bytes(&[200 + i; 32])
-}
-
-fn public(key: &NodeKey) -> B256 {
-    validator_key(key)
-}
-
-fn peer_of(key: &NodeKey) -> PeerId {
-    peer_id_from_ed25519_secret(key.to_bytes()).unwrap()
-}
-
-/// A consortium of `members` nodes (`node_key(0..members)`), the first
-/// `validators` of which validate with power 1. The first four members vote
-/// with the funded test accounts, so those accounts are admins and may send
-/// transfers.
-fn bft_spec(validators: u8, members: u8, create_empty_blocks: bool) -> ChainSpec {
-    let mut spec = authority_spec(0);
-    let accounts: Vec<Address> = tally_crypto::mnemonic::dev_accounts(4)
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect();
-    let keys: Vec<B256> = (0..members).map(|i| public(&node_key(i))).collect();
-    spec.engine = EngineSpec::Bft(BftSpec {
-        block_time_ms: BLOCK_TIME_MS,
-        create_empty_blocks,
-        timeout_ms: 400,
-        timeout_delta_ms: 200,
-        validators: keys
-            .iter()
-            .take(usize::from(validators))
-            .map(|&key| BftValidator { key, power: 1 })
-            .collect(),
-        members: keys
-            .iter()
-            .enumerate()
-            .map(|(i, &node_key)| BftMember {
-                name: format!("member-{i}"),
-                account: accounts
-                    .get(i)
-                    .copied()
-                    .unwrap_or(Address::repeat_byte(0x50 + i as u8)),
-                node_key,
-            })
-            .collect(),
-        roles: BTreeMap::new(),
-        governance_threshold_pct: 67,
-        min_gas_price: 0,
-    });
-    spec.members = keys;
-    spec.validate().expect("the test spec is valid");
-    spec
-}
-
-fn bft_of(spec: &ChainSpec) -> &BftSpec {
-    match &spec.engine {
-        EngineSpec::Bft(bft) => bft,
-        other => panic!("not a BFT spec: {other:?}"),
-    }
-}
+use tally_primitives::{bft::VoteKind, Block, Bytes, ChainSpec, CommitCertificate, Header, B256};
 
 /// One node of the consortium; `node` is `None` while it is stopped.
 struct Member {
@@ -144,26 +46,6 @@ impl Member {
     fn peer(&self) -> PeerId {
         peer_of(&self.key)
     }
-}
-
-async fn start_node(sim: &SimNetwork, spec: &ChainSpec, key: &NodeKey, dir: &Path) -> Node {
-    // `Node::stop` aborts the network tasks without waiting for them, so a
-    // task still holding the chain database may keep it open for a moment
-    // after the node stopped (see the report): retry briefly.
-    let mut tries = 0;
-    let mut node = loop {
-        match Node::start(config(dir, spec.clone(), key.clone(), None)).await {
-            Ok(node) => break node,
-            Err(e) if tries < 40 && format!("{e:?}").contains("DatabaseAlreadyOpen") => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => panic!("node did not start: {e:?}"),
-        }
-    };
-    let (handle, events) = sim.join(peer_of(key));
-    node.attach_network(handle, events);
-    node
 }
 
 async fn join(sim: &SimNetwork, spec: &ChainSpec, i: u8) -> Member {
@@ -295,7 +177,7 @@ fn observe(sim: &SimNetwork, members: &[Member], key: &NodeKey) -> Observer {
                     data,
                     ..
                 } => {
-                    let Ok(wire) = alloy_rlp::decode_exact::<Wire>(&data) else {
+                    let Ok(wire) = decode_wire(&data).ok_or(()) else {
                         continue;
                     };
                     // Rebroadcasts repeat messages: keep one copy of each.
@@ -573,15 +455,6 @@ async fn restarted_validators_never_sign_twice_in_one_slot() {
 async fn rogue_send(rogue: &SimHandle, data: Vec<u8>) {
     // No peers left (it is banned everywhere) is fine.
     let _ = rogue.publish(GossipKind::Consensus, data).await;
-}
-
-fn wire(message: Vec<u8>, block: Vec<Block>) -> Vec<u8> {
-    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    alloy_rlp::encode(Wire {
-        message: message.into(),
-        block,
-        sent_at: SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-    })
 }
 
 fn reports_against(sim: &SimNetwork, peer: PeerId, what: Misbehaviour) -> usize {

@@ -12,10 +12,9 @@
 
 mod common;
 
-use alloy_rlp::{RlpDecodable, RlpEncodable};
-use common::*;
+use common::{bft::*, *};
 use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
-use std::{collections::BTreeMap, path::Path, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 use tally_consensus::bft::{
     sign_vote, validator_key, verify_block_certificate, verify_evidence, ConsensusMessage,
     ValidatorSet,
@@ -23,106 +22,14 @@ use tally_consensus::bft::{
 use tally_crypto::node_key::NodeKey;
 use tally_executor::system::EvidenceView;
 use tally_network::{
-    peer_id_from_ed25519_secret,
-    sim::{Faults, SimHandle, SimNetwork},
-    GossipKind, Network, NetworkEvent, PeerId, SyncRequest, SyncResponse,
+    sim::{SimHandle, SimNetwork},
+    GossipKind, Network, NetworkEvent, SyncRequest, SyncResponse,
 };
 use tally_node::Node;
-use tally_primitives::{
-    bft::VoteKind, Address, BftExtra, BftMember, BftSpec, BftValidator, Block, Bytes, ChainSpec,
-    CommitCertificate, EngineSpec, B256,
-};
-
-/// What travels on the consensus topic: a copy of the node's crate-private
-/// `driver::bft::Wire` (as in `bft.rs`), which must be kept in step with it.
-#[derive(Debug, RlpEncodable, RlpDecodable)]
-struct Wire {
-    message: Bytes,
-    block: Vec<Block>,
-    /// Milliseconds; makes a re-sent message differ in bytes.
-    sent_at: u64,
-}
-
-fn seed() -> u64 {
-    std::env::var("TALLY_SIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20261122)
-}
-
-/// Short delays reorder the two votes differently on each node; a little
-/// loss makes rounds fail now and then.
-fn faults() -> Faults {
-    Faults {
-        min_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(15),
-        drop_gossip: 0.03,
-        drop_requests: 0.02,
-    }
-}
-
-const BLOCK_TIME_MS: u64 = 150;
-
-/// Validator `i`'s node key.
-fn node_key(i: u8) -> NodeKey {
-    NodeKey::from_bytes(&[200 + i; 32])
-}
-
-fn peer_of(key: &NodeKey) -> PeerId {
-    peer_id_from_ed25519_secret(key.to_bytes()).unwrap()
-}
-
-/// Four validators of power 1, each a member; the first four test accounts
-/// vote for them.
-fn bft_spec() -> ChainSpec {
-    let mut spec = authority_spec(0);
-    let accounts: Vec<Address> = tally_crypto::mnemonic::dev_accounts(4)
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect();
-    let keys: Vec<B256> = (0..4).map(|i| validator_key(&node_key(i))).collect();
-    spec.engine = EngineSpec::Bft(BftSpec {
-        block_time_ms: BLOCK_TIME_MS,
-        create_empty_blocks: true,
-        timeout_ms: 400,
-        timeout_delta_ms: 200,
-        validators: keys
-            .iter()
-            .map(|&key| BftValidator { key, power: 1 })
-            .collect(),
-        members: keys
-            .iter()
-            .zip(accounts)
-            .enumerate()
-            .map(|(i, (&node_key, account))| BftMember {
-                name: format!("member-{i}"),
-                account,
-                node_key,
-            })
-            .collect(),
-        roles: BTreeMap::new(),
-        governance_threshold_pct: 67,
-        min_gas_price: 0,
-    });
-    spec.members = keys;
-    spec.validate().expect("the test spec is valid");
-    spec
-}
+use tally_primitives::{bft::VoteKind, BftExtra, BftValidator, ChainSpec, CommitCertificate, B256};
 
 fn validators_of(spec: &ChainSpec) -> &[BftValidator] {
-    match &spec.engine {
-        EngineSpec::Bft(bft) => &bft.validators,
-        other => panic!("not a BFT spec: {other:?}"),
-    }
-}
-
-async fn start_node(sim: &SimNetwork, spec: &ChainSpec, key: &NodeKey, dir: &Path) -> Node {
-    let mut node = Node::start(config(dir, spec.clone(), key.clone(), None))
-        .await
-        .expect("the node starts");
-    let (handle, events) = sim.join(peer_of(key));
-    node.attach_network(handle, events);
-    node
+    &bft_of(spec).validators
 }
 
 /// Waits until every node's head is at least `number`.
@@ -168,13 +75,8 @@ fn join_rogue(sim: &SimNetwork, genesis: B256, key: &NodeKey) -> SimHandle {
 
 /// Gossips one signed prevote on the consensus topic.
 async fn publish_prevote(rogue: &SimHandle, key: &NodeKey, chain_id: u64, slot: Slot, value: B256) {
-    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let vote = sign_vote(key, chain_id, VoteKind::Prevote, slot.0, slot.1, value);
-    let data = alloy_rlp::encode(Wire {
-        message: ConsensusMessage::Vote(vote).encode().into(),
-        block: vec![],
-        sent_at: SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-    });
+    let data = wire(ConsensusMessage::Vote(vote).encode(), vec![]);
     // A peer that has cut the rogue off is no reason to stop.
     let _ = rogue.publish(GossipKind::Consensus, data).await;
 }
@@ -221,7 +123,7 @@ struct Consortium {
 impl Consortium {
     async fn start(seed: u64) -> Consortium {
         let sim = SimNetwork::new(seed, faults());
-        let spec = bft_spec();
+        let spec = bft_spec(4, 4, true);
         let mut dirs = Vec::new();
         let mut nodes = Vec::new();
         for i in 0..3 {

@@ -35,9 +35,10 @@ use tally_primitives::{
     bft::BftExtra, BftSpec, Block, Bytes, CommitCertificate, Evidence, Header, B256,
 };
 
-/// What travels on the consensus topic.
+/// What travels on the consensus topic (public so that tests and tools
+/// can speak it).
 #[derive(Debug, RlpEncodable, RlpDecodable)]
-pub(crate) struct Wire {
+pub struct Wire {
     /// An encoded [`ConsensusMessage`].
     pub message: Bytes,
     /// The proposed block, with a proposal (empty otherwise).

@@ -135,3 +135,4 @@ pub fn assert_same_block(nodes: &[&Node], number: u64) {
         assert_eq!(h.state_root, first.state_root);
     }
 }
+pub mod bft;
