@@ -175,6 +175,22 @@ impl<'a, S: StateSource + ?Sized> BlockBuilder<'a, S> {
             }
             system::roles::PermissionError::State(m) => ExecError::State(m),
         })?;
+        let min = system::roles::min_fee_cap(&mut OverlaySlots(self.overlay())).map_err(|e| {
+            ExecError::State(match e {
+                system::roles::PermissionError::State(m) => m,
+                other => other.to_string(),
+            })
+        })?;
+        if tx.max_fee_per_gas() < u128::from(min) {
+            return Err(ExecError::InvalidTransaction {
+                index,
+                reason: format!(
+                    "transaction underpriced: max fee per gas {} is below the chain's minimum \
+                     gas price {min}",
+                    tx.max_fee_per_gas()
+                ),
+            });
+        }
         let result = self
             .evm
             .transact_commit(tx_env(tx, sender))

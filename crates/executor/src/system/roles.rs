@@ -175,6 +175,22 @@ pub(crate) fn check(
     Ok(())
 }
 
+/// The governance's minimum gas price on a permissioned chain (0
+/// elsewhere): a block may not hold a transaction whose fee cap is below
+/// it, whichever node proposed the block.
+pub(crate) fn min_fee_cap(slots: &mut dyn Slots) -> Result<u64, PermissionError> {
+    let state = |e: SysError| match e {
+        SysError::State(m) | SysError::Revert(m) => PermissionError::State(m),
+        SysError::OutOfGas => PermissionError::State("out of gas".into()),
+    };
+    if !is_permissioned(&mut Store::new(slots, ROLES)).map_err(state)? {
+        return Ok(0);
+    }
+    let mut s = Store::new(slots, super::GOVERNANCE);
+    super::governance::state::param(&mut s, super::governance::state::PARAM_MIN_GAS_PRICE)
+        .map_err(state)
+}
+
 /// Whether `sender` may send a transaction (a creation when `is_create`)
 /// on top of `state`; the pool asks before admitting one.
 pub fn check_sender<S: StateSource + ?Sized>(

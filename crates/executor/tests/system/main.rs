@@ -75,6 +75,32 @@ fn a_transfer_without_the_transactor_role_is_refused() {
 }
 
 #[test]
+fn a_block_may_not_hold_a_transaction_below_the_minimum_gas_price() {
+    let mut spec = spec(4);
+    if let tally_primitives::EngineSpec::Bft(bft) = &mut spec.engine {
+        // Chain::tx offers a fee cap of 3 gwei.
+        bft.min_gas_price = 5_000_000_000;
+    }
+    let chain = Chain::new(&spec);
+    let member = user(1);
+    let tx = chain.tx(&member, Some(Address::repeat_byte(7)), vec![], 21_000);
+    let mut builder = BlockBuilder::new(&chain.state, chain.env());
+    let err = builder
+        .execute(&tx, member.address)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("below the chain's minimum gas price 5000000000"),
+        "{err}"
+    );
+    // Whoever proposed it, a block holding it is invalid.
+    let err = execute_block(&chain.state, chain.env(), &[tx], &[member.address])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("underpriced"), "{err}");
+}
+
+#[test]
 fn a_create_without_the_deployer_role_is_refused() {
     let chain = Chain::new(&spec(4));
     let transactor = user(22);

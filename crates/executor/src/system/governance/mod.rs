@@ -9,7 +9,7 @@
 //! set for block E), one still pending expires. Build and import run the
 //! same code, so every node switches at the same height.
 
-mod state;
+pub(crate) mod state;
 mod views;
 
 pub use views::{
