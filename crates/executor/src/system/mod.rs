@@ -136,5 +136,5 @@ pub use roles::{check_sender, permissioned, role_mask, PermissionError};
 /// The smallest gas price the pool should admit, wei (0 on chains without
 /// governance).
 pub fn min_gas_price<S: StateSource + ?Sized>(state: &S) -> Result<u64, crate::StateSourceError> {
-    Ok(params(state)?.min_gas_price)
+    governance::views::min_gas_price(state)
 }

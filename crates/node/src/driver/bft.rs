@@ -21,7 +21,10 @@ use crate::{
     producer::Template,
 };
 use alloy_rlp::{RlpDecodable, RlpEncodable};
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::atomic::Ordering::Relaxed,
+};
 use tally_consensus::{
     bft::{
         self, BftConfig, BftMachine, ConsensusMessage, Input, MessageError, Output, TimeoutStep,
@@ -70,7 +73,6 @@ pub(crate) struct BftState {
     executed: HashMap<B256, (Template, Header)>,
     /// A block to build: (height, round, not before).
     build: Option<(u64, u32, Millis)>,
-    last_decided_at: Millis,
     /// The chain makes no empty blocks and the pool is empty: the next
     /// height starts when transactions (or peers' messages for it) come.
     idle: bool,
@@ -101,7 +103,6 @@ impl BftState {
             awaiting_block: Vec::new(),
             executed: HashMap::new(),
             build: None,
-            last_decided_at: 0,
             idle: false,
             evidence: Vec::new(),
             started: false,
@@ -110,6 +111,14 @@ impl BftState {
             height_started_at: 0,
             allowed: None,
         }
+    }
+
+    /// When the next height may start: a block time after the current one
+    /// started, and not in the past.
+    fn next_start(&self) -> Millis {
+        self.height_started_at
+            .saturating_add(self.spec.block_time_ms)
+            .max(now_ms())
     }
 
     /// The earliest time something is due.
@@ -136,10 +145,22 @@ impl ChainThread {
         let head = self.chain.head.read().number;
         match self.chain.db.wal_from(head + 1) {
             Ok(raw) => {
-                let records: Vec<ConsensusMessage> = raw
+                let records = match raw
                     .iter()
-                    .filter_map(|r| ConsensusMessage::decode(r).ok())
-                    .collect();
+                    .map(|r| ConsensusMessage::decode(r))
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(records) => records,
+                    Err(e) => {
+                        // A record it cannot read is something it may have
+                        // signed: signing again could equivocate.
+                        tracing::error!(
+                            "the consensus write-ahead log holds a damaged record ({e}); not \
+                             starting consensus: this validator could sign twice"
+                        );
+                        return;
+                    }
+                };
                 if !records.is_empty() {
                     tracing::info!(
                         messages = records.len(),
@@ -223,12 +244,7 @@ impl ChainThread {
             // Transactions arrived: the next height starts a block time
             // after the last one did.
             state.idle = false;
-            state.start_at = Some(
-                state
-                    .height_started_at
-                    .saturating_add(state.spec.block_time_ms)
-                    .max(now_ms()),
-            );
+            state.start_at = Some(state.next_start());
         }
     }
 
@@ -258,11 +274,7 @@ impl ChainThread {
                 .unwrap_or_default();
             if step == TimeoutStep::Precommit || (step == TimeoutStep::Propose && round > 0) {
                 // A round that ends without a decision: say why the chain waits.
-                let peers = self
-                    .chain
-                    .metrics
-                    .peers
-                    .load(std::sync::atomic::Ordering::Relaxed);
+                let peers = self.chain.metrics.peers.load(Relaxed);
                 let validators = self.bft().machine.validators().map_or(0, |v| v.len());
                 tracing::warn!(
                     height,
@@ -279,11 +291,7 @@ impl ChainThread {
                 let waited = now.saturating_sub(state.height_started_at);
                 let patience = 3 * (state.spec.block_time_ms + state.spec.timeout_ms);
                 if waited > patience {
-                    let peers = self
-                        .chain
-                        .metrics
-                        .peers
-                        .load(std::sync::atomic::Ordering::Relaxed);
+                    let peers = self.chain.metrics.peers.load(Relaxed);
                     tracing::warn!(
                         height,
                         round,
@@ -486,10 +494,7 @@ impl ChainThread {
         };
         if let Some(tx) = self.chain.net.consensus_out.get() {
             if tx.try_send(alloy_rlp::encode(&wire)).is_err() {
-                self.chain
-                    .metrics
-                    .net_dropped
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.chain.metrics.net_dropped.fetch_add(1, Relaxed);
             }
         }
     }
@@ -617,7 +622,6 @@ impl ChainThread {
             .unwrap_or_default();
         let state = self.bft();
         state.evidence.retain(|e| !included.contains(e));
-        state.last_decided_at = now_ms();
         tracing::info!(height, round, %hash, "committed");
         let _ = self.chain.db.wal_prune(height);
         self.after_bft_commit();
@@ -673,14 +677,13 @@ impl ChainThread {
         committed
     }
 
-    /// After a commit: BFT blocks are final and safe at once; the next
-    /// height starts now, or when transactions come.
+    /// After a commit: governance's block time and allowlist apply; the
+    /// next height starts a block time after this one did, or when
+    /// transactions come.
     fn after_bft_commit(&mut self) {
-        let head = self.chain.head.read().number;
-        *self.chain.safe.write() = head;
+        // The commit already moved `safe` and told the engine (on_new_head).
         self.bft_refresh_block_time();
         self.bft_refresh_allowlist();
-        self.tell(self.head_event());
         let empty = self.chain.pool.pending_count() == 0;
         let state = self.bft();
         state.timers.clear();
@@ -689,12 +692,7 @@ impl ChainThread {
             state.idle = true;
             return;
         }
-        state.start_at = Some(
-            state
-                .height_started_at
-                .saturating_add(state.spec.block_time_ms)
-                .max(now_ms()),
-        );
+        state.start_at = Some(state.next_start());
     }
 
     /// Governance may add or remove members and validators: their nodes'
@@ -835,7 +833,6 @@ impl ChainThread {
                 Ok(Imported::Canonical(_)) => {
                     outcome.imported += 1;
                     self.finalize(number, Some(hash));
-                    *self.chain.safe.write() = number;
                 }
                 Ok(Imported::Side) => {}
                 Err(e) => {

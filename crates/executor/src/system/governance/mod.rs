@@ -10,7 +10,7 @@
 //! same code, so every node switches at the same height.
 
 pub(crate) mod state;
-mod views;
+pub(crate) mod views;
 
 pub use views::{
     evidence, members, params, proposal, proposals, validators, votes_needed, ChainParams,

@@ -270,6 +270,12 @@ pub fn members<S: StateSource + ?Sized>(state: &S) -> Result<Vec<BftMember>, Sta
     read(state, state::all_members)
 }
 
+/// The minimum gas price alone (one storage read: the pool asks for every
+/// transaction).
+pub fn min_gas_price<S: StateSource + ?Sized>(state: &S) -> Result<u64, StateSourceError> {
+    read(state, |s| state::param(s, state::PARAM_MIN_GAS_PRICE))
+}
+
 /// Gas limit, block time and minimum gas price for the block after `state`.
 pub fn params<S: StateSource + ?Sized>(state: &S) -> Result<ChainParams, StateSourceError> {
     read(state, read_params)
