@@ -108,7 +108,9 @@ async fn a_partition_heals_onto_the_heaviest_chain_with_each_transaction_once() 
     // Node 0 alone against nodes 1 and 2. Each side mines its own
     // transaction; node 0 then stops mining, so the other side is heavier.
     sim.partition(&[vec![miners[0].peer], vec![miners[1].peer, miners[2].peer]]);
-    let split = miners.iter().map(|m| m.node.head().number).max().unwrap();
+    // Node 0's own head when cut off: it may trail the pair by a block or
+    // two still in flight, so its branch is measured from here.
+    let lone_split = miners[0].node.head().number;
     let lone_tx = miners[0]
         .node
         .submit_transaction(transfer(0, 0, 7))
@@ -123,7 +125,10 @@ async fn a_partition_heals_onto_the_heaviest_chain_with_each_transaction_once() 
     .await;
     miners[0].node.set_mining(false);
     let lone_head = miners[0].node.head();
-    assert!(lone_head.number > split - 1);
+    assert!(
+        lone_head.number > lone_split,
+        "node 0 mined its transaction without extending its own branch"
+    );
     wait_for("the pair to mine well past the lone side", 90, || {
         miners[1].node.head().number >= lone_head.number + 4
             && matches!(miners[1].node.db().tx_location(pair_tx), Ok(Some(_)))
