@@ -6,6 +6,7 @@
 //! talk to any node's JSON-RPC (`--rpc URL`), Tally's or another Ethereum
 //! node's.
 
+mod asset;
 mod bench;
 mod client;
 mod dev;
@@ -14,9 +15,11 @@ mod init;
 mod logging;
 mod mine;
 mod node_cmd;
+mod settle;
 mod shutdown;
 mod testnet;
 mod verify;
+mod vote;
 
 use clap::{Parser, Subcommand};
 
@@ -69,6 +72,17 @@ enum Command {
     /// Show, grant and revoke account roles (BFT consortium chains).
     #[command(subcommand)]
     Roles(gov::RolesCommand),
+    /// Native assets: issue, mint, transfer, set the policy, claw back, and
+    /// show holders and history (amounts in the asset's units, e.g. 12.5).
+    #[command(subcommand)]
+    Asset(asset::AssetCommand),
+    /// Shareholder ballots on a native asset: open, cast, show, list.
+    #[command(subcommand)]
+    Vote(vote::VoteCommand),
+    /// Delivery versus payment: write, sign, submit and show settlement
+    /// instructions.
+    #[command(subcommand)]
+    Settle(settle::SettleCommand),
     /// Write a BFT block, its commit certificate and the validator-set
     /// changes before it to a JSON bundle, for `tally verify-block`.
     ExportBlock(verify::ExportArgs),
@@ -102,6 +116,9 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Gov(cmd) => gov::run(cmd),
         Command::Roles(cmd) => gov::run_roles(cmd),
+        Command::Asset(cmd) => asset::run(cmd),
+        Command::Vote(cmd) => vote::run(cmd),
+        Command::Settle(cmd) => settle::run(cmd),
         Command::ExportBlock(args) => verify::export(args),
         Command::VerifyBlock(args) => verify::verify(args),
     };

@@ -1,4 +1,4 @@
-//! End to end: the ethers v6 script in tests/js runs unchanged against a
+//! End to end: the ethers v6 scripts in tests/js run unchanged against a
 //! real `tally dev` node. Node.js is required: without it this test fails
 //! (CI installs it) rather than passing without having checked anything.
 
@@ -10,6 +10,16 @@ use common::*;
 
 #[test]
 fn ethers_v6_works_against_tally_dev() {
+    run_script("ethers.mjs");
+}
+
+/// Native assets, DvP settlement and ballots, from a plain ethers client.
+#[test]
+fn ethers_v6_issues_settles_and_votes_with_native_assets() {
+    run_script("assets.mjs");
+}
+
+fn run_script(script: &str) {
     let js = repo_root().join("tests/js");
     match Command::new("node").arg("--version").output() {
         Ok(out) if out.status.success() => {}
@@ -23,6 +33,9 @@ fn ethers_v6_works_against_tally_dev() {
              compatibility test: install Node.js >= 18"
         ),
     }
+    // Both tests may find node_modules missing: one installs, the other waits.
+    static NPM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = NPM.lock().unwrap_or_else(|e| e.into_inner());
     if !js.join("node_modules/ethers").is_dir() {
         let mut npm = Command::new("npm");
         npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&js);
@@ -34,15 +47,16 @@ fn ethers_v6_works_against_tally_dev() {
         );
     }
 
+    drop(_installing);
     let node = TestNode::start();
     let mut cmd = Command::new("node");
-    cmd.arg(js.join("ethers.mjs"))
+    cmd.arg(js.join(script))
         .current_dir(&js)
         .env("TALLY_RPC", node.http_url());
     let (status, out, err) = run_command(cmd, Duration::from_secs(120));
     assert!(
         status.success(),
-        "ethers script failed ({status}):\nstdout:\n{out}\nstderr:\n{err}\nnode log:\n{}",
+        "{script} failed ({status}):\nstdout:\n{out}\nstderr:\n{err}\nnode log:\n{}",
         node.stderr()
     );
     assert!(out.contains("all checks passed"), "{out}");

@@ -102,6 +102,25 @@ impl<'a, S: StateSource + ?Sized> Overlay<'a, S> {
             .insert(slot, value);
     }
 
+    /// Gives `address` the system code (see `system::genesis::SYSTEM_CODE`)
+    /// and nonce 1 unless it has code already.
+    pub(crate) fn ensure_system_account(
+        &mut self,
+        address: Address,
+    ) -> Result<(), StateSourceError> {
+        let mut account = self.read_account(address)?.unwrap_or_default();
+        if account.code_hash != EMPTY_CODE_HASH {
+            return Ok(());
+        }
+        let code = Bytes::from_static(&crate::system::SYSTEM_CODE);
+        let hash = alloy_primitives::keccak256(&code);
+        account.code_hash = hash;
+        account.nonce = account.nonce.max(1);
+        self.new_code.insert(hash, code);
+        self.accounts.insert(address, Some(account));
+        Ok(())
+    }
+
     pub(crate) fn into_changes(self) -> StateChanges {
         StateChanges {
             accounts: self.accounts,

@@ -48,6 +48,89 @@ impl NodeBackend {
 
 /// BFT and governance reads.
 impl NodeBackend {
+    /// An `eth_call` on the state after block `number`, in that block's
+    /// environment or (`next`) in the next block's.
+    fn call_at(
+        &self,
+        request: &CallRequest,
+        number: u64,
+        next: bool,
+    ) -> Result<CallOutcome, BackendError> {
+        let header = self
+            .chain
+            .db
+            .header_by_number(number)
+            .map_err(internal)?
+            .ok_or_else(|| BackendError::NotFound(format!("block {number} not found")))?;
+        // Like geth's RPC gas cap: a call may not ask for more gas than a
+        // block holds, so one request cannot run the EVM without bound.
+        if let Some(gas) = request.gas {
+            if gas > header.gas_limit {
+                return Err(BackendError::InvalidParams(format!(
+                    "gas {gas} is above the block gas limit {}",
+                    header.gas_limit
+                )));
+            }
+        }
+        let snapshot = self.state(number)?;
+        let source = ExecState {
+            snapshot: &snapshot,
+            db: &self.chain.db,
+        };
+        let (number, timestamp) = if next {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            (header.number + 1, now.max(header.timestamp + 1))
+        } else {
+            (header.number, header.timestamp)
+        };
+        let env = BlockEnv {
+            chain_id: self.chain.spec.chain_id,
+            number,
+            timestamp,
+            beneficiary: header.beneficiary,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee,
+            prevrandao: header.parent_hash,
+            rewards: Vec::new(),
+            evidence: Vec::new(),
+        };
+        let req = tally_executor::CallRequest {
+            from: request.from,
+            to: request.to,
+            gas: request.gas,
+            gas_price: request.gas_price,
+            max_fee_per_gas: request.max_fee_per_gas,
+            max_priority_fee_per_gas: request.max_priority_fee_per_gas,
+            value: request.value,
+            input: request.input.clone(),
+            nonce: request.nonce,
+            access_list: request.access_list.clone(),
+        };
+        let out = tally_executor::call(&source, &env, &req).map_err(|e| match e {
+            ExecError::InvalidTransaction { reason, .. } => BackendError::Execution {
+                message: reason,
+                data: None,
+            },
+            other => BackendError::Internal(other.to_string()),
+        })?;
+        let status = if out.success {
+            CallStatus::Success
+        } else if out.reverted {
+            CallStatus::Revert
+        } else {
+            CallStatus::Halt {
+                reason: out.halt_reason.unwrap_or_else(|| "halted".into()),
+            }
+        };
+        Ok(CallOutcome {
+            status,
+            gas_used: out.gas_used,
+            output: out.output,
+        })
+    }
+
     fn bft_spec(&self) -> Result<&BftSpec, BackendError> {
         match &self.chain.spec.engine {
             EngineSpec::Bft(spec) => Ok(spec),
@@ -228,71 +311,15 @@ impl Backend for NodeBackend {
     }
 
     fn call(&self, request: &CallRequest, number: u64) -> Result<CallOutcome, BackendError> {
-        let header = self
-            .chain
-            .db
-            .header_by_number(number)
-            .map_err(internal)?
-            .ok_or_else(|| BackendError::NotFound(format!("block {number} not found")))?;
-        // Like geth's RPC gas cap: a call may not ask for more gas than a
-        // block holds, so one request cannot run the EVM without bound.
-        if let Some(gas) = request.gas {
-            if gas > header.gas_limit {
-                return Err(BackendError::InvalidParams(format!(
-                    "gas {gas} is above the block gas limit {}",
-                    header.gas_limit
-                )));
-            }
-        }
-        let snapshot = self.state(number)?;
-        let source = ExecState {
-            snapshot: &snapshot,
-            db: &self.chain.db,
-        };
-        let env = BlockEnv {
-            chain_id: self.chain.spec.chain_id,
-            number: header.number,
-            timestamp: header.timestamp,
-            beneficiary: header.beneficiary,
-            gas_limit: header.gas_limit,
-            base_fee: header.base_fee,
-            prevrandao: header.parent_hash,
-            rewards: Vec::new(),
-            evidence: Vec::new(),
-        };
-        let req = tally_executor::CallRequest {
-            from: request.from,
-            to: request.to,
-            gas: request.gas,
-            gas_price: request.gas_price,
-            max_fee_per_gas: request.max_fee_per_gas,
-            max_priority_fee_per_gas: request.max_priority_fee_per_gas,
-            value: request.value,
-            input: request.input.clone(),
-            nonce: request.nonce,
-            access_list: request.access_list.clone(),
-        };
-        let out = tally_executor::call(&source, &env, &req).map_err(|e| match e {
-            ExecError::InvalidTransaction { reason, .. } => BackendError::Execution {
-                message: reason,
-                data: None,
-            },
-            other => BackendError::Internal(other.to_string()),
-        })?;
-        let status = if out.success {
-            CallStatus::Success
-        } else if out.reverted {
-            CallStatus::Revert
-        } else {
-            CallStatus::Halt {
-                reason: out.halt_reason.unwrap_or_else(|| "halted".into()),
-            }
-        };
-        Ok(CallOutcome {
-            status,
-            gas_used: out.gas_used,
-            output: out.output,
-        })
+        self.call_at(request, number, false)
+    }
+
+    fn call_as_next_block(
+        &self,
+        request: &CallRequest,
+        number: u64,
+    ) -> Result<CallOutcome, BackendError> {
+        self.call_at(request, number, true)
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError> {
@@ -560,6 +587,36 @@ impl Backend for NodeBackend {
                 votes_needed: system::votes_needed(s)?,
             })
         })
+    }
+
+    fn assets(&self, number: u64) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_at(number, |s| system::assets::assets(s))?)
+    }
+
+    fn asset(&self, token: Address, number: u64) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_at(number, |s| system::assets::asset(s, token))?)
+    }
+
+    fn asset_holders(
+        &self,
+        token: Address,
+        start: u64,
+        count: u64,
+        number: u64,
+    ) -> Result<Vec<(Address, U256)>, BackendError> {
+        self.read_at(number, |s| system::assets::holders(s, token, start, count))
+    }
+
+    fn ballots(&self, number: u64) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_at(number, |s| system::ballots::ballots(s))?)
+    }
+
+    fn ballot(&self, id: u64, number: u64) -> Result<serde_json::Value, BackendError> {
+        to_json(&self.read_at(number, |s| system::ballots::ballot(s, id))?)
+    }
+
+    fn settled_at(&self, id: B256, number: u64) -> Result<Option<u64>, BackendError> {
+        self.read_at(number, |s| system::settlement::settled_at(s, id))
     }
 
     fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerInfo>, BackendError>> {

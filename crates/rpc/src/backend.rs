@@ -13,7 +13,8 @@
 //! Peer controls (`admin_`) and mining (`eth_getWork`, ...) are optional:
 //! their methods have defaults that say the node has no network or does not
 //! mine, so a backend implements only what its node has. The peer controls
-//! return futures, since they wait on the network task.
+//! return futures, since they wait on the network task. So are the BFT
+//! reads and the system contracts' views (assets, ballots, settlement).
 
 use std::sync::Arc;
 
@@ -67,6 +68,16 @@ impl BackendError {
         BackendError::Unavailable(
             "peer controls are not available on this node: it runs without a \
              peer-to-peer network"
+                .into(),
+        )
+    }
+
+    /// What the native-asset defaults answer: the backend has no system
+    /// contracts to read.
+    pub fn no_assets() -> Self {
+        BackendError::Unavailable(
+            "native assets, ballots and settlement are not available on this node: \
+             its backend does not read the system contracts"
                 .into(),
         )
     }
@@ -307,6 +318,18 @@ pub trait Backend: Send + Sync + 'static {
     /// the block gas limit).
     fn call(&self, request: &CallRequest, number: u64) -> Result<CallOutcome, BackendError>;
 
+    /// Like [`Backend::call`] on the state after block `number`, but as the
+    /// next block would run it (number + 1, a later timestamp): what a
+    /// transaction sent now will meet, so gas estimates hold for code that
+    /// reads the block number (a system contract recording it, a deadline).
+    fn call_as_next_block(
+        &self,
+        request: &CallRequest,
+        number: u64,
+    ) -> Result<CallOutcome, BackendError> {
+        self.call(request, number)
+    }
+
     /// Decodes, validates and queues a signed EIP-2718 transaction, returning
     /// its hash; [`BackendError::TxRejected`] with the pool's reason otherwise.
     fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError>;
@@ -478,5 +501,55 @@ pub trait Backend: Send + Sync + 'static {
     /// Governance parameters and votes needed at the head.
     fn chain_params(&self) -> Result<ChainParamsInfo, BackendError> {
         Err(BackendError::not_bft(&self.engine_name()))
+    }
+
+    // Native assets, ballots and settlement (see [`crate::assets`]): the
+    // system contracts' views over the state after block `number`, on any
+    // engine. A backend without them keeps the defaults, which say so.
+
+    /// Every issued asset, oldest first, as a JSON array (the executor's
+    /// `assets::Meta`, camelCase).
+    fn assets(&self, number: u64) -> Result<serde_json::Value, BackendError> {
+        let _ = number;
+        Err(BackendError::no_assets())
+    }
+
+    /// The asset at `token`; JSON `null` when none was issued there.
+    fn asset(&self, token: Address, number: u64) -> Result<serde_json::Value, BackendError> {
+        let _ = (token, number);
+        Err(BackendError::no_assets())
+    }
+
+    /// Holders `start..start + count` (0-based) of `token` with a non-zero
+    /// balance, and their balances; empty for an unissued token.
+    fn asset_holders(
+        &self,
+        token: Address,
+        start: u64,
+        count: u64,
+        number: u64,
+    ) -> Result<Vec<(Address, U256)>, BackendError> {
+        let _ = (token, start, count, number);
+        Err(BackendError::no_assets())
+    }
+
+    /// Every shareholder ballot, oldest first, as a JSON array (the
+    /// executor's `ballots::BallotView`, camelCase).
+    fn ballots(&self, number: u64) -> Result<serde_json::Value, BackendError> {
+        let _ = number;
+        Err(BackendError::no_assets())
+    }
+
+    /// One ballot; JSON `null` when there is none with that id.
+    fn ballot(&self, id: u64, number: u64) -> Result<serde_json::Value, BackendError> {
+        let _ = (id, number);
+        Err(BackendError::no_assets())
+    }
+
+    /// The block the settlement instruction `id` (its EIP-712 digest)
+    /// settled in; `None` when it has not.
+    fn settled_at(&self, id: B256, number: u64) -> Result<Option<u64>, BackendError> {
+        let _ = (id, number);
+        Err(BackendError::no_assets())
     }
 }

@@ -49,8 +49,8 @@ pub fn call_result(outcome: CallOutcome) -> Result<Bytes, ErrorObjectOwned> {
 }
 
 /// The least gas limit with which `request` succeeds on the state after
-/// block `number`, searched between 21,000 and the request's gas (or the
-/// block gas limit).
+/// block `number`, run as the next block would run it, searched between
+/// 21,000 and the request's gas (or the block gas limit).
 pub fn estimate_gas(
     backend: &dyn Backend,
     mut request: CallRequest,
@@ -86,7 +86,7 @@ pub fn estimate_gas(
         }
     }
     request.gas = Some(hi);
-    let first = backend.call(&request, number)?;
+    let first = backend.call_as_next_block(&request, number)?;
     match &first.status {
         CallStatus::Success => {}
         CallStatus::Revert => return Err(revert_error(&first.output)),
@@ -103,7 +103,7 @@ pub fn estimate_gas(
 
     let mut succeeds = |gas: u64| -> Result<bool, ErrorObjectOwned> {
         request.gas = Some(gas);
-        match backend.call(&request, number) {
+        match backend.call_as_next_block(&request, number) {
             Ok(outcome) => Ok(outcome.status == CallStatus::Success),
             // Executors reject limits below the intrinsic cost outright
             // ("intrinsic gas too low") instead of halting: that, too, means

@@ -16,10 +16,13 @@
 //!   subscriptions).
 //! - [`bft`]: BFT consortium reads (commit certificates, validator sets,
 //!   governance, roles); non-BFT backends answer that the chain is not BFT.
+//! - [`assets`]: native assets, shareholder ballots and settlement at any
+//!   block, an asset's decoded history, and the system contracts' ABIs.
 //! - `server`: binding, limits, CORS, start/stop.
 
 mod admin;
 pub mod api;
+pub mod assets;
 pub mod backend;
 pub mod bft;
 mod block_id;

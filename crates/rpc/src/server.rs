@@ -13,6 +13,7 @@ use crate::admin::AdminRpc;
 use crate::api::{
     AdminApiServer, EthApiServer, MiningApiServer, NetApiServer, TallyApiServer, Web3ApiServer,
 };
+use crate::assets::{AssetsApiServer, AssetsRpc};
 use crate::backend::Backend;
 use crate::bft::{BftApiServer, BftRpc};
 use crate::error::RpcError;
@@ -109,6 +110,10 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
     let bft = BftRpc {
         backend: backend.clone(),
     };
+    let assets = AssetsRpc {
+        backend: backend.clone(),
+        limits,
+    };
     let misc = MiscRpc { backend };
     let mut module = RpcModule::new(());
     // Method names are unique across namespaces by construction, so merging
@@ -121,6 +126,7 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         admin.into_rpc().remove_context(),
         mining.into_rpc().remove_context(),
         bft.into_rpc().remove_context(),
+        assets.into_rpc().remove_context(),
     ] {
         if let Err(e) = module.merge(other) {
             tracing::error!(error = %e, "duplicate RPC method name");

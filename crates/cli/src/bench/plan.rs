@@ -20,6 +20,26 @@ sol! {
     /// grants the bench's fresh senders the transactor role on a
     /// consortium chain.
     function grantRole(address account, uint8 mask) external;
+    /// Tally's assets system contract (contracts/ITallyAssets.sol): the
+    /// funder issues a native asset and mints each sender its share.
+    struct AssetPolicy { bool allowlist; uint256 maxHolding; string purpose; }
+    function issue(string name, string symbol, uint8 decimals, uint256 cap, address regulator, AssetPolicy policy) external returns (address token);
+    function mint(address token, address to, uint256 amount) external;
+    function assetCount() external view returns (uint64);
+    function symbol() external view returns (string);
+}
+
+/// The assets system contract (`tally_executor::system::ASSETS`).
+pub const ASSETS_CONTRACT: alloy_primitives::Address =
+    alloy_primitives::address!("0000000000000000000000000000000000001003");
+
+/// The token address of native asset number `id`: "a55e7", zeros, the id
+/// (as `tally_executor::system::assets::token_address`).
+pub fn asset_token(id: u64) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[..3].copy_from_slice(&[0xa5, 0x5e, 0x70]);
+    bytes[12..].copy_from_slice(&id.to_be_bytes());
+    Address::from(bytes)
 }
 
 /// The roles system contract of Tally's consortium chains.
@@ -35,6 +55,9 @@ pub const TRANSFER_GAS: u64 = 21_000;
 /// Enough for an ERC-20 transfer even to a fresh holder (~52k: a new storage
 /// slot, a balance update and a log), with headroom for other compilers.
 pub const ERC20_GAS: u64 = 90_000;
+/// Enough for a native asset transfer even to a fresh holder (~115k: the
+/// policy reads, two balances, the holder list and a log).
+pub const ASSET_GAS: u64 = 160_000;
 /// Wei moved by each ETH transfer: the amount does not matter, the work does.
 pub const TRANSFER_VALUE: u64 = 1;
 /// Token units moved by each ERC-20 transfer.
@@ -49,6 +72,9 @@ pub enum Kind {
     Erc20,
     /// Alternating: each sender's even nonces transfer ETH, odd nonces tokens.
     Mix,
+    /// ERC-20 `transfer` calls on a freshly issued Tally native asset (the
+    /// assets system contract, run as native code instead of EVM bytecode).
+    Asset,
 }
 
 impl Kind {
@@ -57,19 +83,20 @@ impl Kind {
             Kind::Transfer => "transfer",
             Kind::Erc20 => "erc20",
             Kind::Mix => "mix",
+            Kind::Asset => "asset",
         }
     }
 
     /// Whether the workload needs a token contract.
     pub fn needs_token(self) -> bool {
-        matches!(self, Kind::Erc20 | Kind::Mix)
+        matches!(self, Kind::Erc20 | Kind::Mix | Kind::Asset)
     }
 
     /// Whether the transaction with this nonce is a token transfer.
     pub fn is_token_tx(self, nonce: u64) -> bool {
         match self {
             Kind::Transfer => false,
-            Kind::Erc20 => true,
+            Kind::Erc20 | Kind::Asset => true,
             Kind::Mix => nonce % 2 == 1,
         }
     }
@@ -144,6 +171,7 @@ pub fn max_cost_per_tx(kind: Kind, fees: Fees) -> U256 {
         Kind::Transfer => (TRANSFER_GAS, TRANSFER_VALUE),
         // Mix: bound by the dearer of the two kinds.
         Kind::Erc20 | Kind::Mix => (ERC20_GAS, TRANSFER_VALUE),
+        Kind::Asset => (ASSET_GAS, TRANSFER_VALUE),
     };
     U256::from(gas) * U256::from(fees.max_fee_per_gas) + U256::from(value)
 }
@@ -161,7 +189,12 @@ pub fn build_tx(plan: &Plan, senders: &[Address], i: usize) -> Result<TxEip1559,
             to: recipient,
             value: U256::from(TOKEN_AMOUNT),
         };
-        (token, U256::ZERO, call.abi_encode().into(), ERC20_GAS)
+        let gas = if plan.kind == Kind::Asset {
+            ASSET_GAS
+        } else {
+            ERC20_GAS
+        };
+        (token, U256::ZERO, call.abi_encode().into(), gas)
     } else {
         (
             recipient,

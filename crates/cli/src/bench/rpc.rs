@@ -128,6 +128,12 @@ impl Rpc {
         Ok(n.to())
     }
 
+    /// An eth_call at the latest block: the returned data.
+    pub async fn call_contract(&self, to: Address, data: Bytes) -> anyhow::Result<Bytes> {
+        let req = serde_json::json!({ "to": to, "data": data });
+        self.call("eth_call", rpc_params![req, "latest"]).await
+    }
+
     pub async fn balance(&self, address: Address) -> anyhow::Result<U256> {
         self.call("eth_getBalance", rpc_params![address, "latest"])
             .await

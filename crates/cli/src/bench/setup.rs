@@ -23,6 +23,9 @@ const TEST_TOKEN_ARTIFACT: &str = include_str!("../../../../contracts/build/Test
 
 /// Gas for deploying TestToken (measured ~600k; the rest is headroom).
 const DEPLOY_GAS: u64 = 1_500_000;
+/// Gas for minting a sender's share of the bench asset, or for an ERC-20
+/// share transfer (a fresh holder: new slots and the holder list).
+const MINT_GAS: u64 = 200_000;
 /// The TestToken's initial supply: 10^9 tokens of 18 decimals.
 const TOKEN_SUPPLY: u128 = 1_000_000_000 * 10u128.pow(18);
 /// Setup transactions sent before waiting for them to be mined.
@@ -114,7 +117,7 @@ pub async fn prepare(
     let per_sender = max_txs_per_sender(txs, senders);
     let eth_each = max_cost_per_tx(kind, fees) * U256::from(per_sender);
     let setup_gas_cost = U256::from(fees.max_fee_per_gas)
-        * U256::from(plan::TRANSFER_GAS + DEPLOY_GAS + plan::ERC20_GAS * senders as u64);
+        * U256::from(plan::TRANSFER_GAS + DEPLOY_GAS + MINT_GAS * senders as u64);
     let needed = eth_each * U256::from(senders) + setup_gas_cost;
     let balance = rpc.balance(funder).await?;
     ensure!(
@@ -147,10 +150,47 @@ pub async fn prepare(
         (to, eth_each, Bytes::new(), plan::TRANSFER_GAS)
     }));
     let mut token = None;
-    if kind.needs_token() {
+    let amount = U256::from(plan::TOKEN_AMOUNT) * U256::from(per_sender);
+    if kind == Kind::Asset {
+        // The next asset number; the funder's issue is mined before its
+        // mints, so nothing else can take the number in between unless
+        // another client issues at the same moment (then setup says so).
+        let count = rpc
+            .call_contract(
+                plan::ASSETS_CONTRACT,
+                plan::assetCountCall {}.abi_encode().into(),
+            )
+            .await
+            .context("this node has no assets system contract (not Tally?)")?;
+        let count = plan::assetCountCall::abi_decode_returns(&count)
+            .context("assetCount answered something else than a number")?;
+        let address = plan::asset_token(count + 1);
+        let issue = plan::issueCall {
+            name: "Tally Bench Asset".into(),
+            symbol: "TBA".into(),
+            decimals: 18,
+            cap: U256::from(TOKEN_SUPPLY),
+            regulator: Address::ZERO,
+            policy: plan::AssetPolicy {
+                allowlist: false,
+                maxHolding: U256::ZERO,
+                purpose: String::new(),
+            },
+        };
+        let to = TxKind::Call(plan::ASSETS_CONTRACT);
+        calls.push((to, U256::ZERO, issue.abi_encode().into(), DEPLOY_GAS));
+        for key in &keys {
+            let call = plan::mintCall {
+                token: address,
+                to: address_of(key),
+                amount,
+            };
+            calls.push((to, U256::ZERO, call.abi_encode().into(), MINT_GAS));
+        }
+        token = Some(address);
+    } else if kind.needs_token() {
         let address = funder.create(first_nonce + calls.len() as u64);
         calls.push((TxKind::Create, U256::ZERO, token_init_code()?, DEPLOY_GAS));
-        let amount = U256::from(plan::TOKEN_AMOUNT) * U256::from(per_sender);
         for key in &keys {
             let call = plan::transferCall {
                 to: address_of(key),
@@ -199,7 +239,17 @@ pub async fn prepare(
         }
         wait_mined(rpc, chunk, timeout).await?;
     }
-    if let Some(address) = token {
+    if let (Some(address), true) = (token, kind == Kind::Asset) {
+        let symbol = rpc
+            .call_contract(address, plan::symbolCall {}.abi_encode().into())
+            .await?;
+        let symbol = plan::symbolCall::abi_decode_returns(&symbol).unwrap_or_default();
+        ensure!(
+            symbol == "TBA",
+            "the bench's asset should be at {address}, but that token is {symbol:?}: \
+             did another client issue an asset during setup?"
+        );
+    } else if let Some(address) = token {
         let deploy = setup
             .get(grants + senders)
             .map(|t| t.hash)

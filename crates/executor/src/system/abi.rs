@@ -10,3 +10,19 @@ alloy_sol_types::sol!(
     #[sol(all_derives)]
     "../../contracts/ITallyGovernance.sol"
 );
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyAssets.sol"
+);
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyAsset.sol"
+);
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallySettlement.sol"
+);
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyBallots.sol"
+);

@@ -1,12 +1,15 @@
 //! The precompile provider that runs the system contracts inside revm, next
 //! to the Ethereum precompiles.
 
-use super::{contract_at, CallCtx, Slots, SysError, CONTRACTS};
+use super::{contract_at, CallCtx, Slots, SysError, CONTRACTS, SYSTEM_CODE};
 use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
 use alloy_sol_types::{Revert, SolError};
 use revm::{
+    bytecode::Bytecode,
     context::Cfg,
-    context_interface::{Block, ContextTr, JournalTr},
+    context_interface::{
+        journaled_state::account::JournaledAccountTr, Block, ContextTr, JournalTr,
+    },
     handler::{precompile_output_to_interpreter_result, EthPrecompiles, PrecompileProvider},
     interpreter::{CallInputs, InterpreterResult},
     precompile::{PrecompileHalt, PrecompileOutput},
@@ -26,6 +29,12 @@ pub(crate) mod gas {
     pub const LOG: u64 = 375;
     pub const LOG_TOPIC: u64 = 375;
     pub const LOG_BYTE: u64 = 8;
+    /// Creating a system account (an asset's token address): as CREATE.
+    pub const CREATE: u64 = 32_000;
+    /// Moving the chain's coin between accounts: as a CALL with value.
+    pub const COIN_TRANSFER: u64 = 9_000;
+    /// Recovering a signer, as the ECRECOVER precompile.
+    pub const ECRECOVER: u64 = 3_000;
 }
 
 /// The Ethereum precompiles plus Tally's system contracts.
@@ -76,13 +85,17 @@ where
         let input: Vec<u8> = inputs.input.as_bytes(context).to_vec();
         let call = CallCtx {
             caller: inputs.caller,
+            address: inputs.bytecode_address,
             block: context.block().number().saturating_to(),
+            timestamp: context.block().timestamp().saturating_to(),
+            chain_id: context.cfg().chain_id(),
             is_static: inputs.is_static,
         };
         let mut slots = JournalSlots {
             journal: context.journal_mut(),
             limit: inputs.gas_limit,
             used: 0,
+            loaded: Vec::new(),
         };
         let result = if inputs.target_address != inputs.bytecode_address {
             Err(SysError::Revert(
@@ -93,9 +106,14 @@ where
                 "system contracts do not accept value".into(),
             ))
         } else {
-            slots
-                .charge(gas::CALL)
-                .and_then(|()| contract(&mut slots, &call, &input))
+            slots.meter(gas::CALL).and_then(|()| {
+                // A registry's storage must outlive the call even on a chain
+                // whose genesis did not create its account.
+                if !call.is_static && CONTRACTS.iter().any(|(a, _)| *a == call.address) {
+                    slots.ensure_account(call.address)?;
+                }
+                contract(&mut slots, &call, &input)
+            })
         };
         let used = slots.used;
         let output = match result {
@@ -126,10 +144,13 @@ pub(crate) struct JournalSlots<'j, J> {
     journal: &'j mut J,
     limit: u64,
     used: u64,
+    /// Accounts this call has loaded into the journal: its storage may
+    /// only be read once the account is there.
+    loaded: Vec<Address>,
 }
 
 impl<J> JournalSlots<'_, J> {
-    fn charge(&mut self, cost: u64) -> Result<(), SysError> {
+    fn meter(&mut self, cost: u64) -> Result<(), SysError> {
         match self.used.checked_add(cost) {
             Some(used) if used <= self.limit => {
                 self.used = used;
@@ -143,9 +164,22 @@ impl<J> JournalSlots<'_, J> {
     }
 }
 
+impl<J: JournalTr> JournalSlots<'_, J> {
+    fn load_account(&mut self, address: Address) -> Result<(), SysError> {
+        if !self.loaded.contains(&address) {
+            self.journal
+                .load_account(address)
+                .map_err(|e| SysError::State(e.to_string()))?;
+            self.loaded.push(address);
+        }
+        Ok(())
+    }
+}
+
 impl<J: JournalTr> Slots for JournalSlots<'_, J> {
     fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError> {
-        self.charge(gas::READ)?;
+        self.meter(gas::READ)?;
+        self.load_account(address)?;
         self.journal
             .sload(address, slot)
             .map(|s| s.data)
@@ -155,12 +189,13 @@ impl<J: JournalTr> Slots for JournalSlots<'_, J> {
     fn store(&mut self, address: Address, slot: U256, value: U256) -> Result<(), SysError> {
         // Priced on the value before the write, like SSTORE; the journal
         // hands it back, so peek first without charging twice.
+        self.load_account(address)?;
         let present = self
             .journal
             .sload(address, slot)
             .map_err(|e| SysError::State(e.to_string()))?
             .data;
-        self.charge(if present.is_zero() && !value.is_zero() {
+        self.meter(if present.is_zero() && !value.is_zero() {
             gas::WRITE_NEW
         } else {
             gas::WRITE
@@ -174,7 +209,7 @@ impl<J: JournalTr> Slots for JournalSlots<'_, J> {
     fn emit(&mut self, address: Address, topics: Vec<B256>, data: Bytes) -> Result<(), SysError> {
         let bytes = u64::try_from(data.len()).unwrap_or(u64::MAX);
         let topic_count = u64::try_from(topics.len()).unwrap_or(u64::MAX);
-        self.charge(
+        self.meter(
             gas::LOG
                 .saturating_add(gas::LOG_TOPIC.saturating_mul(topic_count))
                 .saturating_add(gas::LOG_BYTE.saturating_mul(bytes)),
@@ -184,5 +219,47 @@ impl<J: JournalTr> Slots for JournalSlots<'_, J> {
             data: LogData::new_unchecked(topics, data),
         });
         Ok(())
+    }
+
+    fn ensure_account(&mut self, address: Address) -> Result<(), SysError> {
+        let account = self
+            .journal
+            .load_account_with_code_mut(address)
+            .map_err(|e| SysError::State(e.to_string()))?
+            .data;
+        if account.code().is_some_and(|c| !c.is_empty()) {
+            return Ok(());
+        }
+        // Priced like the account creation of CREATE.
+        drop(account);
+        self.meter(gas::CREATE)?;
+        let mut account = self
+            .journal
+            .load_account_with_code_mut(address)
+            .map_err(|e| SysError::State(e.to_string()))?
+            .data;
+        account.set_code_and_hash_slow(Bytecode::new_raw(Bytes::from_static(&SYSTEM_CODE)));
+        if account.nonce() == 0 {
+            account.set_nonce(1);
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, gas: u64) -> Result<(), SysError> {
+        self.meter(gas)
+    }
+
+    fn transfer_coin(&mut self, from: Address, to: Address, amount: U256) -> Result<(), SysError> {
+        self.meter(gas::COIN_TRANSFER)?;
+        match self
+            .journal
+            .transfer(from, to, amount)
+            .map_err(|e| SysError::State(e.to_string()))?
+        {
+            None => Ok(()),
+            Some(e) => Err(SysError::Revert(format!(
+                "cannot move {amount} wei from {from} to {to}: {e:?}"
+            ))),
+        }
     }
 }

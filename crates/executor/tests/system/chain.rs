@@ -157,6 +157,7 @@ pub fn spec(members: u8) -> ChainSpec {
     }
 }
 
+#[derive(Clone)]
 pub struct Chain {
     pub state: MemState,
     /// The number of the last block.

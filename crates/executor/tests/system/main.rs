@@ -1,7 +1,9 @@
 //! The system contracts (roles, governance) through the executor's public
 //! API: genesis from a BFT spec, blocks built and imported, eth_call.
 
+mod assets;
 mod chain;
+mod settlement;
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
