@@ -77,6 +77,36 @@ pub(crate) fn check_leg(
     from: Address,
     to: Address,
 ) -> Result<(), SysError> {
+    check_leg_with(s, a, from, to, &mut FlagCache::new())
+}
+
+/// Accounts' policy flags already read, by (asset number, account): a
+/// batch that checks many legs between the same accounts reads (and pays
+/// for) each account's flags once.
+pub(crate) type FlagCache = std::collections::HashMap<(u64, Address), u8>;
+
+fn cached_flags(
+    s: &mut Store<'_>,
+    id: u64,
+    account: Address,
+    cache: &mut FlagCache,
+) -> Result<u8, SysError> {
+    if let Some(bits) = cache.get(&(id, account)) {
+        return Ok(*bits);
+    }
+    let bits = state::account_flags(s, id, account)?;
+    cache.insert((id, account), bits);
+    Ok(bits)
+}
+
+/// [`check_leg`] with flags read through `cache`.
+pub(crate) fn check_leg_with(
+    s: &mut Store<'_>,
+    a: &Asset,
+    from: Address,
+    to: Address,
+    cache: &mut FlagCache,
+) -> Result<(), SysError> {
     if to.is_zero() {
         return revert("cannot transfer to the zero address");
     }
@@ -86,8 +116,8 @@ pub(crate) fn check_leg(
             "{sym} is paused: no transfers until its issuer or regulator resumes it"
         ));
     }
-    let from_flags = state::account_flags(s, a.id, from)?;
-    let to_flags = state::account_flags(s, a.id, to)?;
+    let from_flags = cached_flags(s, a.id, from, cache)?;
+    let to_flags = cached_flags(s, a.id, to, cache)?;
     for (who, bits) in [(from, from_flags), (to, to_flags)] {
         if bits & account_flag::FROZEN != 0 {
             let sym = symbol(s, a);

@@ -119,6 +119,7 @@ fn within(place: impl std::fmt::Display) -> impl FnOnce(SysError) -> SysError {
 fn checked_asset(
     s: &mut Store<'_>,
     cache: &mut HashMap<Address, Asset>,
+    flags: &mut ledger::FlagCache,
     leg: &Leg,
 ) -> Result<Option<Asset>, SysError> {
     if leg.asset.is_zero() {
@@ -132,7 +133,7 @@ fn checked_asset(
             a
         }
     };
-    ledger::check_leg(&mut s.other(ASSETS), &a, leg.from, leg.to)?;
+    ledger::check_leg_with(&mut s.other(ASSETS), &a, leg.from, leg.to, flags)?;
     Ok(Some(a))
 }
 
@@ -147,9 +148,10 @@ fn settle(
     let legs = legs_of(ins);
     // Both legs pass the policies before either moves.
     let mut cache = HashMap::new();
+    let mut flags = ledger::FlagCache::new();
     let mut assets = Vec::with_capacity(2);
     for (side, leg) in &legs {
-        let a = checked_asset(s, &mut cache, leg)
+        let a = checked_asset(s, &mut cache, &mut flags, leg)
             .map_err(within(format_args!("instruction {id}, leg {side}")))?;
         assets.push(a);
     }
@@ -226,10 +228,11 @@ fn settle_batch(
 
     // Every leg passes its asset's policy; amounts are checked net.
     let mut cache = HashMap::new();
+    let mut flags = ledger::FlagCache::new();
     let mut legs = Vec::with_capacity(2 * n);
     for (i, ins) in instructions.iter().enumerate() {
         for (side, leg) in legs_of(ins) {
-            checked_asset(s, &mut cache, &leg)
+            checked_asset(s, &mut cache, &mut flags, &leg)
                 .map_err(within(format_args!("batch instruction {i}, leg {side}")))?;
             legs.push(leg);
         }
