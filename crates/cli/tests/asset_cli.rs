@@ -387,6 +387,30 @@ async fn a_ballot_weighs_votes_at_its_snapshot() {
     assert_eq!(u256(&ballot["tallies"][1]), U256::from(400));
     assert_eq!(u256(&ballot["eligibleWeight"]), U256::from(1000));
     assert_eq!(ballot["voters"], 2);
+    // The result is provable: eth_getProof on the tally slots gives the
+    // tallies, against the block's state root.
+    let slots = ballot["tallySlots"].clone();
+    let proof = rpc
+        .ok(
+            "eth_getProof",
+            json!([
+                "0x0000000000000000000000000000000000001005",
+                slots,
+                "latest"
+            ]),
+        )
+        .await;
+    let proved: Vec<U256> = proof["storageProof"]
+        .as_array()
+        .expect("storage proofs")
+        .iter()
+        .map(|p| u256(&p["value"]))
+        .collect();
+    assert_eq!(proved, vec![U256::from(600), U256::from(400)]);
+    assert!(!proof["storageProof"][0]["proof"]
+        .as_array()
+        .expect("proof nodes")
+        .is_empty());
 
     // Past the end block the ballot is closed and refuses votes.
     let end = ballot["endBlock"].as_u64().expect("endBlock");

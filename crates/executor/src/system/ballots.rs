@@ -13,7 +13,7 @@ use super::{
     CallCtx, Slots, SysError, ASSETS, BALLOTS,
 };
 use crate::{StateSource, StateSourceError};
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolInterface};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,10 @@ pub struct BallotView {
     pub voters: u64,
     /// The asset's total supply at the snapshot.
     pub eligible_weight: U256,
+    /// The storage slots (of the ballots contract) holding each option's
+    /// tally: `eth_getProof` on them proves the result against a block's
+    /// state root.
+    pub tally_slots: Vec<B256>,
 }
 
 pub(crate) fn call(
@@ -240,9 +244,11 @@ fn read_ballot(s: &mut Store<'_>, id: u64) -> Result<Option<BallotView>, SysErro
     let n = n.min(MAX_OPTIONS as u64);
     let mut options = Vec::new();
     let mut tallies = Vec::new();
+    let mut tally_slots = Vec::new();
     for i in 0..n {
         options.push(s.get_string(option_slot(id, i))?);
         tallies.push(s.get(tally_slot(id, i))?);
+        tally_slots.push(B256::from(tally_slot(id, i)));
     }
     let (snapshot_block, eligible_weight) = {
         let mut a_store = s.other(ASSETS);
@@ -264,6 +270,7 @@ fn read_ballot(s: &mut Store<'_>, id: u64) -> Result<Option<BallotView>, SysErro
         tallies,
         voters: s.get_u64(field("voters", id))?,
         eligible_weight,
+        tally_slots,
     }))
 }
 

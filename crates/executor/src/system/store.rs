@@ -6,16 +6,16 @@
 //! its byte length at its slot and its 32-byte chunks at the slots after it.
 
 use super::{Slots, SysError};
-use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 
 /// The slot of `tag` with `keys`.
 pub(crate) fn slot(tag: &str, keys: &[U256]) -> U256 {
-    let mut buf = Vec::with_capacity(tag.len() + 32 * keys.len());
-    buf.extend_from_slice(tag.as_bytes());
+    let mut hasher = alloy_primitives::Keccak256::new();
+    hasher.update(tag.as_bytes());
     for k in keys {
-        buf.extend_from_slice(&k.to_be_bytes::<32>());
+        hasher.update(k.to_be_bytes::<32>());
     }
-    U256::from_be_bytes(keccak256(buf).0)
+    U256::from_be_bytes(hasher.finalize().0)
 }
 
 pub(crate) fn addr_word(a: Address) -> U256 {

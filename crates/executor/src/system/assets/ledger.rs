@@ -26,8 +26,8 @@ pub(crate) struct Asset {
     pub id: u64,
     pub token: Address,
     pub flags: Flags,
+    /// Never zero for an issued asset: it tells issued from not.
     pub issuer: Address,
-    pub regulator: Address,
 }
 
 /// The asset at `token`, or a revert naming the address.
@@ -42,16 +42,26 @@ pub(crate) fn load(s: &mut Store<'_>, token: Address) -> Result<Asset, SysError>
 }
 
 pub(crate) fn load_id(s: &mut Store<'_>, id: u64) -> Result<Option<Asset>, SysError> {
-    if id == 0 || id > state::count(s)? {
+    if id == 0 {
+        return Ok(None);
+    }
+    // One word says whether the asset exists (its issuer is never zero)
+    // and holds its policy bits and snapshot id.
+    let flags = state::flags(s, id)?;
+    if flags.issuer.is_zero() {
         return Ok(None);
     }
     Ok(Some(Asset {
         id,
         token: token_address(id),
-        flags: state::flags(s, id)?,
-        issuer: s.get_addr(field("issuer", id))?,
-        regulator: s.get_addr(field("regulator", id))?,
+        flags,
+        issuer: flags.issuer,
     }))
+}
+
+/// The asset's regulator (`Address::ZERO` when none).
+pub(crate) fn regulator(s: &mut Store<'_>, a: &Asset) -> Result<Address, SysError> {
+    s.get_addr(field("regulator", a.id))
 }
 
 /// The asset's symbol, for messages.
@@ -116,8 +126,16 @@ pub(crate) fn check_leg_with(
             "{sym} is paused: no transfers until its issuer or regulator resumes it"
         ));
     }
-    let from_flags = cached_flags(s, a.id, from, cache)?;
-    let to_flags = cached_flags(s, a.id, to, cache)?;
+    // No account of this asset was ever allowed, frozen or tagged: no
+    // account flags to read.
+    let (from_flags, to_flags) = if a.flags.has(flag::ACCOUNT_FLAGS) {
+        (
+            cached_flags(s, a.id, from, cache)?,
+            cached_flags(s, a.id, to, cache)?,
+        )
+    } else {
+        (0, 0)
+    };
     for (who, bits) in [(from, from_flags), (to, to_flags)] {
         if bits & account_flag::FROZEN != 0 {
             let sym = symbol(s, a);
@@ -125,8 +143,11 @@ pub(crate) fn check_leg_with(
         }
     }
     if a.flags.has(flag::ALLOWLIST) {
+        let regulator = regulator(s, a)?;
         for (who, bits) in [(from, from_flags), (to, to_flags)] {
-            if bits & account_flag::ALLOWED == 0 && !is_official(a, who) {
+            let official = who == a.issuer || (!regulator.is_zero() && who == regulator);
+            // The issuer and the regulator pass without being listed.
+            if bits & account_flag::ALLOWED == 0 && !official {
                 let sym = symbol(s, a);
                 return revert(format!(
                     "{who} is not on {sym}'s allowlist: holders of {sym} must be approved by its issuer or regulator"
@@ -149,11 +170,6 @@ pub(crate) fn check_leg_with(
         ));
     }
     Ok(())
-}
-
-/// The issuer and the regulator pass the allowlist without being on it.
-fn is_official(a: &Asset, who: Address) -> bool {
-    who == a.issuer || (!a.regulator.is_zero() && who == a.regulator)
 }
 
 /// Takes `amount` from `account`'s balance; reverts when it holds less.

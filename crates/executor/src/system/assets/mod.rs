@@ -216,7 +216,8 @@ pub(crate) fn call(
         Calls::clawback(c) => {
             writing(ctx)?;
             let a = ledger::load(s, c.token)?;
-            if a.regulator.is_zero() || ctx.caller != a.regulator {
+            let regulator = ledger::regulator(s, &a)?;
+            if regulator.is_zero() || ctx.caller != regulator {
                 let sym = ledger::symbol(s, &a);
                 return revert(format!(
                     "only {sym}'s regulator may claw back, and {} is not",
@@ -303,7 +304,8 @@ fn issuer_only(s: &mut Store<'_>, ctx: &CallCtx, a: &Asset, what: &str) -> Resul
 
 /// The issuer or the regulator.
 fn manager_only(s: &mut Store<'_>, ctx: &CallCtx, a: &Asset, what: &str) -> Result<(), SysError> {
-    if ctx.caller != a.issuer && (a.regulator.is_zero() || ctx.caller != a.regulator) {
+    let regulator = ledger::regulator(s, a)?;
+    if ctx.caller != a.issuer && (regulator.is_zero() || ctx.caller != regulator) {
         let sym = ledger::symbol(s, a);
         return revert(format!(
             "only {sym}'s issuer or regulator may {what}, not {}",
@@ -322,7 +324,7 @@ fn set_account_bit(
     on: bool,
 ) -> Result<(), SysError> {
     writing(ctx)?;
-    let a = ledger::load(s, token)?;
+    let mut a = ledger::load(s, token)?;
     let what = match bit {
         account_flag::ALLOWED => "change the allowlist",
         account_flag::FROZEN => "freeze or unfreeze accounts",
@@ -331,6 +333,10 @@ fn set_account_bit(
     manager_only(s, ctx, &a, what)?;
     let bits = state::account_flags(s, a.id, account)?;
     let bits = if on { bits | bit } else { bits & !bit };
+    if on && !a.flags.has(flag::ACCOUNT_FLAGS) {
+        a.flags = a.flags.with(flag::ACCOUNT_FLAGS, true);
+        state::set_flags(s, a.id, a.flags)?;
+    }
     state::set_account_flags(s, a.id, account, bits)
 }
 
@@ -361,15 +367,18 @@ fn issue(
     s.set_string(field("symbol", id), &c.symbol)?;
     s.set_u64(field("decimals", id), u64::from(c.decimals))?;
     s.set(field("cap", id), c.cap)?;
-    s.set(field("issuer", id), super::store::addr_word(ctx.caller))?;
     s.set(field("regulator", id), super::store::addr_word(c.regulator))?;
     s.set_u64(field("block", id), ctx.block)?;
+    let flags = Flags {
+        issuer: ctx.caller,
+        ..Flags::default()
+    };
+    state::set_flags(s, id, flags)?;
     let a = Asset {
         id,
         token,
-        flags: Flags::default(),
+        flags,
         issuer: ctx.caller,
-        regulator: c.regulator,
     };
     set_policy(s, &a, &c.policy)?;
     emit(

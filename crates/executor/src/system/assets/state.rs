@@ -7,12 +7,15 @@ use super::super::{
 };
 use alloy_primitives::{Address, U256};
 
-/// Bits of an asset's flags word; the current snapshot id sits above them.
+/// Bits of an asset's flags word (see [`Flags`]).
 pub(crate) mod flag {
     pub const PAUSED: u64 = 1;
     pub const ALLOWLIST: u64 = 2;
     pub const PURPOSE: u64 = 4;
     pub const MAX_HOLDING: u64 = 8;
+    /// Some account was once allowed, frozen or tagged for the asset:
+    /// transfers must read accounts' flags.
+    pub const ACCOUNT_FLAGS: u64 = 16;
 }
 /// Bits of an account's flags for one asset.
 pub(crate) mod account_flag {
@@ -20,11 +23,34 @@ pub(crate) mod account_flag {
     pub const FROZEN: u8 = 2;
     pub const TAGGED: u8 = 4;
 }
-const SNAPSHOT_SHIFT: usize = 64;
 
+/// The slot of one of asset `id`'s own fields: `ASSET_BASE | id << 16 |
+/// offset`, with no hashing, so a transfer's reads of its asset (issuer,
+/// flags) cost no keccak. Hashed slots (balances, flags of accounts) are
+/// uniform over 2^256 and never land in this range in practice. Strings
+/// (name, symbol, purpose: at most 64 bytes, so three slots) get room for
+/// their chunks.
 pub(crate) fn field(name: &str, id: u64) -> U256 {
-    slot(name, &[U256::from(id)])
+    let offset: u64 = match name {
+        "name" => 0x00,
+        "symbol" => 0x10,
+        "purpose" => 0x20,
+        "decimals" => 0x30,
+        "cap" => 0x31,
+        "supply" => 0x32,
+        "regulator" => 0x34,
+        "flags" => 0x35,
+        "max" => 0x36,
+        "holders" => 0x37,
+        "block" => 0x38,
+        // Every caller names a field above; a new one must be added there.
+        other => return slot(other, &[U256::from(id)]),
+    };
+    ASSET_BASE | (U256::from(id) << 16) | U256::from(offset)
 }
+
+/// The top of the asset fields' range: "a55e7" in the highest bits.
+const ASSET_BASE: U256 = U256::from_limbs([0, 0, 0, 0xa55e_7000_0000_0000]);
 
 pub(crate) fn count(s: &mut Store<'_>) -> Result<u64, SysError> {
     s.get_u64(slot("count", &[]))
@@ -34,12 +60,15 @@ pub(crate) fn set_count(s: &mut Store<'_>, n: u64) -> Result<(), SysError> {
     s.set_u64(slot("count", &[]), n)
 }
 
-/// The asset's policy bits and its current snapshot id, in one word so a
-/// transfer reads them with one load.
+/// The asset's issuer, policy bits and current snapshot id, packed in one
+/// word so a transfer learns all it needs about its asset with one load:
+/// issuer in the high 160 bits, the snapshot id in bits 32..96, the policy
+/// bits in 0..32. An unissued asset's word is zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Flags {
     pub bits: u64,
     pub snapshot: u64,
+    pub issuer: Address,
 }
 
 impl Flags {
@@ -56,22 +85,31 @@ impl Flags {
     }
 }
 
+const SNAPSHOT_SHIFT: usize = 32;
+const ISSUER_SHIFT: usize = 96;
+
 pub(crate) fn flags(s: &mut Store<'_>, id: u64) -> Result<Flags, SysError> {
     let w = s.get(field("flags", id))?;
-    let low: U256 = w & U256::from(u64::MAX);
-    let high: U256 = w >> SNAPSHOT_SHIFT;
+    let low: U256 = w & U256::from(u32::MAX);
+    let snapshot: U256 = (w >> SNAPSHOT_SHIFT) & U256::from(u64::MAX);
+    let issuer: U256 = w >> ISSUER_SHIFT;
     Ok(Flags {
         bits: low.to::<u64>(),
-        snapshot: u64::try_from(high).map_err(|_| {
-            SysError::State(format!(
-                "asset {id}'s flags word {w:#x} is not one this code wrote"
-            ))
-        })?,
+        snapshot: snapshot.to::<u64>(),
+        issuer: super::super::store::word_addr(issuer),
     })
 }
 
 pub(crate) fn set_flags(s: &mut Store<'_>, id: u64, f: Flags) -> Result<(), SysError> {
-    let w = U256::from(f.bits) | (U256::from(f.snapshot) << SNAPSHOT_SHIFT);
+    if f.bits > u64::from(u32::MAX) {
+        return Err(SysError::State(format!(
+            "asset {id}: policy bits {:#x} do not fit 32 bits",
+            f.bits
+        )));
+    }
+    let w = U256::from(f.bits)
+        | (U256::from(f.snapshot) << SNAPSHOT_SHIFT)
+        | (addr_word(f.issuer) << ISSUER_SHIFT);
     s.set(field("flags", id), w)
 }
 
@@ -137,7 +175,7 @@ pub(crate) fn read_meta(s: &mut Store<'_>, id: u64) -> Result<Meta, SysError> {
         decimals: u8::try_from(s.get_u64(field("decimals", id))?).unwrap_or(u8::MAX),
         cap: s.get(field("cap", id))?,
         total_supply: s.get(field("supply", id))?,
-        issuer: s.get_addr(field("issuer", id))?,
+        issuer: f.issuer,
         regulator: s.get_addr(field("regulator", id))?,
         paused: f.has(flag::PAUSED),
         allowlist: f.has(flag::ALLOWLIST),

@@ -87,7 +87,9 @@ pub(crate) fn call(
             Ok(T::transferFromCall::abi_encode_returns(&true))
         }
         Calls::issuer(_) => Ok(T::issuerCall::abi_encode_returns(&a.issuer)),
-        Calls::regulator(_) => Ok(T::regulatorCall::abi_encode_returns(&a.regulator)),
+        Calls::regulator(_) => Ok(T::regulatorCall::abi_encode_returns(&ledger::regulator(
+            s, &a,
+        )?)),
         Calls::cap(_) => Ok(T::capCall::abi_encode_returns(&s.get(field("cap", id))?)),
         Calls::paused(_) => Ok(T::pausedCall::abi_encode_returns(
             &a.flags.has(super::state::flag::PAUSED),
