@@ -3,7 +3,8 @@ pragma solidity ^0.8.0;
 
 /// The assets system contract of Tally, at
 /// 0x0000000000000000000000000000000000001003 (a native contract run by the
-/// node; every asset's state lives in this address's storage).
+/// node; it keeps the asset count, and each asset's state lives in the
+/// storage of its own token address, as an ERC-20 contract's would).
 ///
 /// Anyone may issue an asset. Each asset is also an ERC-20 token at its own
 /// address (ITallyAsset), 0xa55e7000000000000000000000000000000000NN with

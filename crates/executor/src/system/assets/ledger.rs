@@ -61,20 +61,28 @@ pub(crate) fn load_id(s: &mut Store<'_>, id: u64) -> Result<Option<Asset>, SysEr
 
 /// The asset's regulator (`Address::ZERO` when none).
 pub(crate) fn regulator(s: &mut Store<'_>, a: &Asset) -> Result<Address, SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     s.get_addr(field("regulator", a.id))
 }
 
 /// The asset's symbol, for messages.
 pub(crate) fn symbol(s: &mut Store<'_>, a: &Asset) -> String {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     s.get_string(field("symbol", a.id))
         .unwrap_or_else(|_| format!("asset {}", a.id))
 }
 
 pub(crate) fn balance(s: &mut Store<'_>, id: u64, account: Address) -> Result<U256, SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     s.get(state::balance_slot(id, account))
 }
 
 pub(crate) fn total_supply(s: &mut Store<'_>, id: u64) -> Result<U256, SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     s.get(field("supply", id))
 }
 
@@ -117,6 +125,8 @@ pub(crate) fn check_leg_with(
     to: Address,
     cache: &mut FlagCache,
 ) -> Result<(), SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     if to.is_zero() {
         return revert("cannot transfer to the zero address");
     }
@@ -179,6 +189,8 @@ pub(crate) fn debit(
     account: Address,
     amount: U256,
 ) -> Result<(), SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     let slot = state::balance_slot(a.id, account);
     let old = s.get(slot)?;
     let Some(new) = old.checked_sub(amount) else {
@@ -203,6 +215,8 @@ pub(crate) fn credit(
     account: Address,
     amount: U256,
 ) -> Result<(), SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     let slot = state::balance_slot(a.id, account);
     let old = s.get(slot)?;
     let Some(new) = old.checked_add(amount) else {
@@ -232,6 +246,8 @@ pub(crate) fn change_supply(
     up: bool,
     amount: U256,
 ) -> Result<U256, SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     let old = total_supply(s, a.id)?;
     let new = if up {
         old.checked_add(amount)
@@ -284,6 +300,8 @@ fn position_slot(id: u64, account: Address) -> U256 {
 }
 
 fn add_holder(s: &mut Store<'_>, id: u64, account: Address) -> Result<(), SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     let n = s.get_u64(field("holders", id))? + 1;
     s.set(holder_slot(id, n), addr_word(account))?;
     s.set_u64(position_slot(id, account), n)?;
@@ -292,6 +310,8 @@ fn add_holder(s: &mut Store<'_>, id: u64, account: Address) -> Result<(), SysErr
 
 /// Removes by moving the last holder into the gap.
 fn remove_holder(s: &mut Store<'_>, id: u64, account: Address) -> Result<(), SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     let n = s.get_u64(field("holders", id))?;
     let at = s.get_u64(position_slot(id, account))?;
     if at == 0 || at > n {
@@ -316,6 +336,8 @@ pub(crate) fn holders(
     start: u64,
     count: u64,
 ) -> Result<Vec<(Address, U256)>, SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     let n = s.get_u64(field("holders", id))?;
     let end = start.saturating_add(count).min(n);
     let mut out = Vec::new();
@@ -343,6 +365,8 @@ fn series_entry_slot(id: u64, series: U256, i: u64) -> U256 {
 /// One recorded value: the snapshot id in the high 64 bits of the key
 /// slot, the value in the slot after it.
 fn read_entry(s: &mut Store<'_>, id: u64, series: U256, i: u64) -> Result<(u64, U256), SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     let at = series_entry_slot(id, series, i);
     let snap = s.get_u64(at)?;
     let value = s.get(at.wrapping_add(U256::from(1)))?;
@@ -355,6 +379,8 @@ fn record_snapshot(
     series: U256,
     current: U256,
 ) -> Result<(), SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     let snap = a.flags.snapshot;
     if snap == 0 {
         return Ok(());
@@ -371,6 +397,8 @@ fn record_snapshot(
 
 /// Takes a snapshot of the asset's balances now; returns its id (from 1).
 pub(crate) fn take_snapshot(s: &mut Store<'_>, a: &mut Asset, block: u64) -> Result<u64, SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     let next = a.flags.snapshot + 1;
     a.flags.snapshot = next;
     state::set_flags(s, a.id, a.flags)?;
@@ -383,6 +411,8 @@ pub(crate) fn take_snapshot(s: &mut Store<'_>, a: &mut Asset, block: u64) -> Res
 
 /// The block a snapshot was taken in (0: no such snapshot).
 pub(crate) fn snapshot_block(s: &mut Store<'_>, id: u64, snap: u64) -> Result<u64, SysError> {
+    let mut at_token = state::at(s, id);
+    let s = &mut at_token;
     s.get_u64(slot("snapblock", &[U256::from(id), U256::from(snap)]))
 }
 
@@ -393,6 +423,8 @@ fn value_at(
     snap: u64,
     current: U256,
 ) -> Result<U256, SysError> {
+    let mut at_token = state::at(s, a.id);
+    let s = &mut at_token;
     if snap == 0 || snap > a.flags.snapshot {
         return revert(format!(
             "no snapshot {snap} of asset {}: it has {}",

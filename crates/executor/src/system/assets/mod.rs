@@ -74,7 +74,7 @@ pub(crate) fn call(
             if c.amount.is_zero() {
                 return revert("mint amount must be above zero");
             }
-            let cap = s.get(field("cap", a.id))?;
+            let cap = state::at(s, a.id).get(field("cap", a.id))?;
             let supply = ledger::total_supply(s, a.id)?;
             if supply.checked_add(c.amount).is_none_or(|n| n > cap) {
                 let sym = ledger::symbol(s, &a);
@@ -141,7 +141,7 @@ pub(crate) fn call(
             writing(ctx)?;
             let a = ledger::load(s, c.token)?;
             issuer_only(s, ctx, &a, "change the regulator")?;
-            s.set(
+            state::at(s, a.id).set(
                 field("regulator", a.id),
                 super::store::addr_word(c.regulator),
             )?;
@@ -363,12 +363,15 @@ fn issue(
     state::set_count(s, id)?;
     let token = token_address(id);
     s.slots.ensure_account(token)?;
-    s.set_string(field("name", id), &c.name)?;
-    s.set_string(field("symbol", id), &c.symbol)?;
-    s.set_u64(field("decimals", id), u64::from(c.decimals))?;
-    s.set(field("cap", id), c.cap)?;
-    s.set(field("regulator", id), super::store::addr_word(c.regulator))?;
-    s.set_u64(field("block", id), ctx.block)?;
+    {
+        let t = &mut state::at(s, id);
+        t.set_string(field("name", id), &c.name)?;
+        t.set_string(field("symbol", id), &c.symbol)?;
+        t.set_u64(field("decimals", id), u64::from(c.decimals))?;
+        t.set(field("cap", id), c.cap)?;
+        t.set(field("regulator", id), super::store::addr_word(c.regulator))?;
+        t.set_u64(field("block", id), ctx.block)?;
+    }
     let flags = Flags {
         issuer: ctx.caller,
         ..Flags::default()
@@ -406,7 +409,8 @@ fn set_policy(s: &mut Store<'_>, a: &Asset, p: &ITallyAssets::Policy) -> Result<
         .with(flag::PURPOSE, !p.purpose.is_empty())
         .with(flag::MAX_HOLDING, !p.maxHolding.is_zero());
     state::set_flags(s, a.id, flags)?;
-    s.set(field("max", a.id), p.maxHolding)?;
-    s.set_string(field("purpose", a.id), &p.purpose)?;
+    let t = &mut state::at(s, a.id);
+    t.set(field("max", a.id), p.maxHolding)?;
+    t.set_string(field("purpose", a.id), &p.purpose)?;
     Ok(())
 }

@@ -52,6 +52,14 @@ pub(crate) fn field(name: &str, id: u64) -> U256 {
 /// The top of the asset fields' range: "a55e7" in the highest bits.
 const ASSET_BASE: U256 = U256::from_limbs([0, 0, 0, 0xa55e_7000_0000_0000]);
 
+/// The same slots, addressing asset `id`'s token account: each asset's
+/// state lives in its own account's storage (like an ERC-20 contract's),
+/// so its keys sit together on disk and a proof of a balance is a proof
+/// against the token address. The registry keeps only the count.
+pub(crate) fn at<'a>(s: &'a mut Store<'_>, id: u64) -> Store<'a> {
+    s.other(super::token_address(id))
+}
+
 pub(crate) fn count(s: &mut Store<'_>) -> Result<u64, SysError> {
     s.get_u64(slot("count", &[]))
 }
@@ -89,6 +97,8 @@ const SNAPSHOT_SHIFT: usize = 32;
 const ISSUER_SHIFT: usize = 96;
 
 pub(crate) fn flags(s: &mut Store<'_>, id: u64) -> Result<Flags, SysError> {
+    let mut at_token = at(s, id);
+    let s = &mut at_token;
     let w = s.get(field("flags", id))?;
     let low: U256 = w & U256::from(u32::MAX);
     let snapshot: U256 = (w >> SNAPSHOT_SHIFT) & U256::from(u64::MAX);
@@ -101,6 +111,8 @@ pub(crate) fn flags(s: &mut Store<'_>, id: u64) -> Result<Flags, SysError> {
 }
 
 pub(crate) fn set_flags(s: &mut Store<'_>, id: u64, f: Flags) -> Result<(), SysError> {
+    let mut at_token = at(s, id);
+    let s = &mut at_token;
     if f.bits > u64::from(u32::MAX) {
         return Err(SysError::State(format!(
             "asset {id}: policy bits {:#x} do not fit 32 bits",
@@ -114,6 +126,8 @@ pub(crate) fn set_flags(s: &mut Store<'_>, id: u64, f: Flags) -> Result<(), SysE
 }
 
 pub(crate) fn account_flags(s: &mut Store<'_>, id: u64, account: Address) -> Result<u8, SysError> {
+    let mut at_token = at(s, id);
+    let s = &mut at_token;
     let v = s.get(slot("acct", &[U256::from(id), addr_word(account)]))?;
     Ok(u8::try_from(v).unwrap_or(0) & 7)
 }
@@ -124,6 +138,8 @@ pub(crate) fn set_account_flags(
     account: Address,
     bits: u8,
 ) -> Result<(), SysError> {
+    let mut at_token = at(s, id);
+    let s = &mut at_token;
     s.set(
         slot("acct", &[U256::from(id), addr_word(account)]),
         U256::from(bits & 7),
@@ -166,6 +182,8 @@ pub struct Meta {
 }
 
 pub(crate) fn read_meta(s: &mut Store<'_>, id: u64) -> Result<Meta, SysError> {
+    let mut at_token = at(s, id);
+    let s = &mut at_token;
     let f = flags(s, id)?;
     Ok(Meta {
         token: super::token_address(id),

@@ -7,7 +7,7 @@ use crate::system::{
     abi::ITallyAsset::{self, ITallyAssetCalls as Calls},
     revert,
     store::Store,
-    CallCtx, Slots, SysError, ASSETS,
+    CallCtx, Slots, SysError,
 };
 use alloy_primitives::U256;
 use alloy_sol_types::{SolCall, SolInterface};
@@ -17,7 +17,8 @@ pub(crate) fn call(
     ctx: &CallCtx,
     input: &[u8],
 ) -> Result<Vec<u8>, SysError> {
-    let mut s = Store::new(slots, ASSETS);
+    // The asset's own state is in its token account's storage.
+    let mut s = Store::new(slots, ctx.address);
     let s = &mut s;
     let id = token_id(&ctx.address).unwrap_or(0);
     let Some(a) = ledger::load_id(s, id)? else {
