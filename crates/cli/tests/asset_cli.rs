@@ -14,46 +14,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use alloy_primitives::{Address, U256};
 use common::*;
 use serde_json::{json, Value};
-
-const CLI_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Cli {
-    url: String,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str]) -> (bool, String, String) {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--rpc", &self.url]);
-        let (status, stdout, stderr) = run_to_exit(&all, CLI_TIMEOUT);
-        (status.success(), stdout, stderr)
-    }
-
-    /// Runs `tally args... --rpc URL`; panics with both streams on failure.
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, stdout, stderr) = self.run(args);
-        assert!(
-            ok,
-            "tally {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-        stdout
-    }
-
-    /// Runs a command that must fail; returns its stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let (ok, stdout, stderr) = self.run(args);
-        assert!(
-            !ok,
-            "tally {args:?} succeeded, expected a refusal\nstdout:\n{stdout}"
-        );
-        stderr
-    }
-}
 
 /// The value after `label` on the first line that starts with it.
 fn field(stdout: &str, label: &str) -> String {

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::{path::Path, time::Duration};
+use std::path::Path;
 
 use alloy_primitives::{address, Address, Bytes, U256};
 use alloy_sol_types::SolCall;
@@ -21,45 +21,12 @@ use serde_json::{json, Value};
 alloy_sol_types::sol!("../../contracts/ITallyAssets.sol");
 alloy_sol_types::sol!("../../contracts/ITallyAsset.sol");
 
-const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 const ASSETS: Address = address!("0000000000000000000000000000000000001003");
 /// The first asset issued on a chain.
 const TOKEN: Address = address!("a55e700000000000000000000000000000000001");
 const ETH: u128 = 1_000_000_000_000_000_000;
 
-struct Cli {
-    url: String,
-}
-
 impl Cli {
-    /// Runs `tally args... --rpc URL` (`settle new` works offline: no URL).
-    fn run(&self, args: &[&str]) -> (bool, String, String) {
-        let mut all: Vec<&str> = args.to_vec();
-        if args[..2] != ["settle", "new"] {
-            all.extend(["--rpc", &self.url]);
-        }
-        let (status, stdout, stderr) = run_to_exit(&all, CLI_TIMEOUT);
-        (status.success(), stdout, stderr)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, stdout, stderr) = self.run(args);
-        assert!(
-            ok,
-            "tally {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-        stdout
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let (ok, stdout, stderr) = self.run(args);
-        assert!(
-            !ok,
-            "tally {args:?} succeeded, expected a refusal\nstdout:\n{stdout}"
-        );
-        stderr
-    }
-
     /// Sends a call to the assets contract from dev account `n`.
     fn assets_tx(&self, n: u32, call: impl SolCall) {
         let data = Bytes::from(call.abi_encode()).to_string();

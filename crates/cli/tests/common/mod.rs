@@ -570,3 +570,41 @@ pub async fn wait_block(rpc: &Rpc, n: u64, timeout: Duration) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Runs `tally` subcommands against one node's RPC.
+pub struct Cli {
+    pub url: String,
+}
+
+impl Cli {
+    /// Runs `tally args... --rpc URL` (without `--rpc` for commands that
+    /// work offline, such as `settle new`).
+    pub fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let mut all: Vec<&str> = args.to_vec();
+        if args.get(..2) != Some(&["settle", "new"][..]) {
+            all.extend(["--rpc", &self.url]);
+        }
+        let (status, stdout, stderr) = run_to_exit(&all, Duration::from_secs(60));
+        (status.success(), stdout, stderr)
+    }
+
+    /// Runs a command that must succeed; panics with both streams if not.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (ok, stdout, stderr) = self.run(args);
+        assert!(
+            ok,
+            "tally {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        stdout
+    }
+
+    /// Runs a command that must fail; returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let (ok, stdout, stderr) = self.run(args);
+        assert!(
+            !ok,
+            "tally {args:?} succeeded, expected a refusal\nstdout:\n{stdout}"
+        );
+        stderr
+    }
+}
