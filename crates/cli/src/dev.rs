@@ -4,7 +4,7 @@ use crate::shutdown::Shutdown;
 use anyhow::Context;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use tally_node::{Node, NodeConfig};
-use tally_primitives::{Address, ChainSpec, GenesisAccount, U256};
+use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, B256, U256};
 
 #[derive(clap::Args)]
 pub struct DevArgs {
@@ -32,7 +32,14 @@ pub struct DevArgs {
     gas_limit: u64,
 }
 
-fn dev_spec(args: &DevArgs, accounts: &[(tally_crypto::SecretKey, Address)]) -> ChainSpec {
+/// A new dev chain's spec. Its blocks are sealed by `authority` (the dev
+/// node's key), so a proof from this chain shows the authority's signature
+/// over each header, checkable with nothing but `chain.toml`.
+fn dev_spec(
+    args: &DevArgs,
+    accounts: &[(tally_crypto::SecretKey, Address)],
+    authority: B256,
+) -> ChainSpec {
     let wei = U256::from(args.balance) * U256::from(10u64).pow(U256::from(18));
     let alloc: BTreeMap<Address, GenesisAccount> = accounts
         .iter()
@@ -48,6 +55,10 @@ fn dev_spec(args: &DevArgs, accounts: &[(tally_crypto::SecretKey, Address)]) -> 
         .collect();
     let mut spec = ChainSpec::dev(alloc, 0);
     spec.gas_limit = args.gas_limit;
+    spec.engine = EngineSpec::Dev {
+        block_time_ms: 0,
+        authority: Some(authority),
+    };
     spec
 }
 
@@ -76,22 +87,37 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
     // A dev chain keeps its spec beside the data, so a restart with other
     // flags reopens the same chain instead of refusing a different genesis.
     let spec_path = datadir.join("chain.toml");
+    let node_key = tally_node::node_key_in(&datadir)
+        .with_context(|| format!("the dev node's key in {}", datadir.display()))?;
     let spec = if spec_path.exists() {
         ChainSpec::load(&spec_path)?
     } else {
-        let spec = dev_spec(&args, &accounts);
+        let spec = dev_spec(&args, &accounts, B256::from(node_key.public().to_bytes()));
         std::fs::write(&spec_path, spec.to_toml())
             .with_context(|| format!("writing {}", spec_path.display()))?;
         spec
     };
 
+    if let EngineSpec::Dev {
+        authority: Some(authority),
+        ..
+    } = &spec.engine
+    {
+        let ours = B256::from(node_key.public().to_bytes());
+        anyhow::ensure!(
+            *authority == ours,
+            "this dev chain is sealed by authority {authority}, but {} holds key {ours}: \
+             restore the chain's node.key or start a new chain in an empty --datadir",
+            datadir.join("node.key").display()
+        );
+    }
     let config = NodeConfig {
         datadir: datadir.clone(),
         spec: spec.clone(),
         rpc_addr: SocketAddr::new(args.host, args.port),
         beneficiary: Address::ZERO,
         dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
-        node_key: None,
+        node_key: Some(node_key),
         network: None,
         mining: None,
     };

@@ -15,9 +15,12 @@ mod init;
 mod logging;
 mod mine;
 mod node_cmd;
+mod notary;
+mod proof;
 mod settle;
 mod shutdown;
 mod testnet;
+mod trace;
 mod verify;
 mod vote;
 
@@ -88,6 +91,20 @@ enum Command {
     ExportBlock(verify::ExportArgs),
     /// Check a bundle from `tally export-block` offline, against a chain spec.
     VerifyBlock(verify::VerifyArgs),
+    /// Notarize files: stamp their SHA-256 hashes (the files stay here),
+    /// show who stamped a file and when, revoke, and write proofs.
+    #[command(subcommand)]
+    Notary(notary::NotaryCommand),
+    /// Traceability: registries, parties, products and their events,
+    /// history, proofs and QR codes.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
+    /// Write a proof of a transaction, receipt, account or storage slots
+    /// that `tally verify` checks offline.
+    #[command(subcommand)]
+    Proof(proof::ProofCommand),
+    /// Check a proof offline, with no node, against a chain spec.
+    Verify(verify::proof::VerifyProofArgs),
 }
 
 /// The multi-threaded runtime the node and the bench run on.
@@ -121,6 +138,10 @@ fn main() -> std::process::ExitCode {
         Command::Settle(cmd) => settle::run(cmd),
         Command::ExportBlock(args) => verify::export(args),
         Command::VerifyBlock(args) => verify::verify(args),
+        Command::Notary(cmd) => notary::run(cmd),
+        Command::Trace(cmd) => trace::run(cmd),
+        Command::Proof(cmd) => proof::run(cmd),
+        Command::Verify(args) => verify::proof::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

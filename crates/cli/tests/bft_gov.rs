@@ -269,6 +269,16 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     assert!(!status.success(), "tampered header bytes verified");
     assert!(stderr.contains("NOT VERIFIED"), "{stderr}");
 
+    // A tally-proof/1 account proof of a block signed by the new set; it
+    // is checked again after governance removes that validator below.
+    let early_proof = net.dir.join("account-early.json");
+    let early_arg = early_proof.to_string_lossy().into_owned();
+    tally_ok(&[
+        "proof", "account", &sender_arg, "--block", &number, "-o", &early_arg, "--rpc", &url,
+    ]);
+    let verified = tally_ok(&["verify", &early_arg, "--chain", &chain]);
+    assert!(verified.contains(&format!("block {number}")), "{verified}");
+
     // A second round of votes: remove the added validator again and revoke
     // the transactor role granted above, both from block `removed`.
     let roles = tally_ok(&["roles", "show", &sender_arg, "--rpc", &url]);
@@ -381,6 +391,30 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
         || async { (rpc.block_number().await >= head + 5).then_some(()) },
     )
     .await;
+
+    // Offline proofs across both changes: the one made before the removal
+    // still verifies, and so does one of a block after it (the checker
+    // rebuilds each block's set from the spec through the changes).
+    tally_ok(&["verify", &early_arg, "--chain", &chain]);
+    let late_proof = net.dir.join("account-late.json");
+    let late_arg = late_proof.to_string_lossy().into_owned();
+    let late = (removed + 1).to_string();
+    tally_ok(&[
+        "proof", "account", &sender_arg, "--block", &late, "-o", &late_arg, "--rpc", &url,
+    ]);
+    let verified = tally_ok(&["verify", &late_arg, "--chain", &chain]);
+    assert!(verified.contains(&format!("block {late}")), "{verified}");
+    let text = std::fs::read_to_string(&late_proof).expect("proof");
+    let mut json: Value = serde_json::from_str(&text).expect("proof JSON");
+    let sig = json["finality"]["certificate"]["signatures"][0]["signature"]
+        .as_str()
+        .expect("a certificate signature")
+        .to_string();
+    json["finality"]["certificate"]["signatures"][0]["signature"] = json!(flip_digit(&sig, 30));
+    std::fs::write(&late_proof, json.to_string()).expect("write");
+    let (status, _, stderr) = run_to_exit(&["verify", &late_arg, "--chain", &chain], CLI_TIMEOUT);
+    assert!(!status.success(), "a proof with a forged signature verified");
+    assert!(stderr.contains("does NOT verify"), "{stderr}");
 
     // The revoked role: the pool refuses the account's transfer.
     let roles = tally_ok(&["roles", "show", &sender_arg, "--rpc", &url]);

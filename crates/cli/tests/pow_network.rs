@@ -274,6 +274,49 @@ async fn pow_testnet_mines_on_every_node_and_pays_each_miner() {
             );
         }
     }
+
+    // An offline proof of a miner's balance at that height: the headers
+    // built on it come along, each checked against the difficulty rule.
+    let proof = net.dir.join("miner.proof.json");
+    let proof_arg = proof.to_string_lossy().into_owned();
+    let chain = net.chain_path().to_string_lossy().into_owned();
+    let url = net.nodes[0].rpc_url.clone();
+    run_ok(&[
+        "proof",
+        "account",
+        &miners[0].to_string(),
+        "--block",
+        &height.to_string(),
+        "-o",
+        &proof_arg,
+        "--rpc",
+        &url,
+    ]);
+    let out = run_ok(&["verify", &proof_arg, "--chain", &chain]);
+    assert!(out.contains(&format!("block {height}")), "{out}");
+    assert!(out.contains("work"), "{out}");
+    let text = std::fs::read_to_string(&proof).expect("proof");
+    let mut json: Value = serde_json::from_str(&text).expect("proof JSON");
+    let descendants = json["finality"]["descendants"]
+        .as_array()
+        .expect("PoW descendants")
+        .clone();
+    assert!(!descendants.is_empty(), "{json}");
+    // A descendant header with one changed byte breaks the chain of work.
+    let first = descendants[0].as_str().expect("hex").to_string();
+    let mid = first.len() / 2;
+    let flipped = format!(
+        "{}{}{}",
+        &first[..mid],
+        if &first[mid..mid + 1] == "0" { "1" } else { "0" },
+        &first[mid + 1..]
+    );
+    json["finality"]["descendants"][0] = json!(flipped);
+    std::fs::write(&proof, json.to_string()).expect("write");
+    let (status, _, stderr) =
+        run_to_exit(&["verify", &proof_arg, "--chain", &chain], Duration::from_secs(60));
+    assert!(!status.success(), "a changed PoW header verified");
+    assert!(stderr.contains("does NOT verify"), "{stderr}");
 }
 
 /// A child process killed on drop.

@@ -85,6 +85,23 @@ async fn transfer_sent_to_node_4_is_in_the_same_block_on_every_node() {
         let balance = rpc.balance(to, &format!("{number:#x}")).await;
         assert_eq!(balance, ether(3), "node {}", node.index);
     }
+
+    // A follower (not the authority) serves a proof of the transfer's
+    // receipt; it checks offline against the authority named in the spec.
+    let proof = net.dir.join("receipt.proof.json");
+    let proof_arg = proof.to_string_lossy().into_owned();
+    let chain = net.chain_path().to_string_lossy().into_owned();
+    let hash = tx.tx_hash().to_string();
+    let url = net.node(4).rpc_url.clone();
+    let (status, stdout, stderr) = run_to_exit(
+        &["proof", "receipt", &hash, "-o", &proof_arg, "--rpc", &url],
+        WAIT,
+    );
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let (status, stdout, stderr) = run_to_exit(&["verify", &proof_arg, "--chain", &chain], WAIT);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("block {number}")), "{stdout}");
+    assert!(stdout.to_lowercase().contains("authority"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,8 @@
 //! - [`call`] runs a read-only call (`eth_call`, `eth_estimateGas`) and
 //!   discards its state changes.
 //!
-//! - [`system`] holds the native system contracts (governance, roles) that
+//! - [`system`] holds the native system contracts (governance, roles, assets,
+//!   settlement, ballots, notary, traceability) that
 //!   every EVM path runs as stateful precompiles, their genesis state, the
 //!   role check of permissioned chains, and reads for the node and RPC.
 //!

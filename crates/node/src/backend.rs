@@ -18,7 +18,12 @@ use tally_rpc::{
     Backend, BackendError, CallOutcome, CallRequest, CallStatus, ChainParamsInfo, MiningInfo,
     NewBlock, NodeIdentity, PeerInfo, PendingTransaction, SyncProgress, ValidatorSetChange, Work,
 };
+use tally_primitives::ChainSpec;
+use tally_rpc::backend::StateProof;
 use tally_state::StateError;
+use tally_verify::{
+    AccountFields, NotaryRecord, ProductRecord, Revocation, SlotProof, TraceEventRecord,
+};
 use tokio::sync::broadcast;
 
 pub(crate) struct NodeBackend {
@@ -152,6 +157,24 @@ impl NodeBackend {
         read(&source).map_err(|e| BackendError::Internal(e.0))
     }
 
+    /// The account and slots after block `number` with their proofs.
+    fn account_proof(
+        &self,
+        address: Address,
+        slots: &[B256],
+        number: u64,
+    ) -> Result<tally_state::AccountProof, BackendError> {
+        self.chain
+            .db
+            .account_proof(address, slots, number)
+            .map_err(|e| match e {
+                StateError::AboveHead { .. }
+                | StateError::MissingBlock(_)
+                | StateError::TreeNotKept { .. } => BackendError::NotFound(e.to_string()),
+                other => internal(other),
+            })
+    }
+
     /// Like [`Self::read_at`] at the head, on BFT chains only.
     fn read_head<T>(
         &self,
@@ -281,16 +304,7 @@ impl Backend for NodeBackend {
         slots: Vec<B256>,
         number: u64,
     ) -> Result<serde_json::Value, BackendError> {
-        let proof = self
-            .chain
-            .db
-            .account_proof(address, &slots, number)
-            .map_err(|e| match e {
-                StateError::AboveHead { .. }
-                | StateError::MissingBlock(_)
-                | StateError::TreeNotKept { .. } => BackendError::NotFound(e.to_string()),
-                other => internal(other),
-            })?;
+        let proof = self.account_proof(address, &slots, number)?;
         // The eth_getProof shape. Proofs are jmt proofs against the block's
         // state root, one flat tree for accounts and storage (ADR 0001), so
         // `storageHash` is that same root.
@@ -613,6 +627,65 @@ impl Backend for NodeBackend {
 
     fn ballot(&self, id: u64, number: u64) -> Result<serde_json::Value, BackendError> {
         to_json(&self.read_at(number, |s| system::ballots::ballot(s, id))?)
+    }
+
+    fn chain_spec(&self) -> Result<ChainSpec, BackendError> {
+        Ok((*self.chain.spec).clone())
+    }
+
+    fn state_proof(
+        &self,
+        address: Address,
+        slots: &[B256],
+        number: u64,
+    ) -> Result<StateProof, BackendError> {
+        let p = self.account_proof(address, slots, number)?;
+        Ok(StateProof {
+            account: p.account.map(|a| AccountFields {
+                nonce: a.nonce,
+                balance: a.balance,
+                code_hash: a.code_hash,
+            }),
+            proof: p.proof,
+            slots: p
+                .storage
+                .into_iter()
+                .map(|s| SlotProof {
+                    slot: s.slot,
+                    value: s.value,
+                    proof: s.proof,
+                })
+                .collect(),
+        })
+    }
+
+    fn notary_batch(&self, root: B256, number: u64) -> Result<Option<NotaryRecord>, BackendError> {
+        self.read_at(number, |s| system::notary::batch(s, root))
+    }
+
+    fn notary_revocation(
+        &self,
+        submitter: Address,
+        document: B256,
+        number: u64,
+    ) -> Result<Option<Revocation>, BackendError> {
+        self.read_at(number, |s| system::notary::revocation(s, submitter, document))
+    }
+
+    fn trace_product(
+        &self,
+        product_id: &str,
+        number: u64,
+    ) -> Result<Option<ProductRecord>, BackendError> {
+        self.read_at(number, |s| system::trace::product(s, product_id))
+    }
+
+    fn trace_events(
+        &self,
+        product_id: &str,
+        number: u64,
+    ) -> Result<Vec<TraceEventRecord>, BackendError> {
+        self.read_at(number, |s| system::trace::events(s, product_id))
     }
 
     fn settled_at(&self, id: B256, number: u64) -> Result<Option<u64>, BackendError> {

@@ -58,25 +58,55 @@ pub struct MerkleProof {
 
 /// Builds the inclusion proof for `items[index]`, or `None` if out of range.
 pub fn proof(items: &[B256], index: usize) -> Option<MerkleProof> {
-    if index >= items.len() {
-        return None;
-    }
-    let mut siblings = Vec::new();
-    let mut level: Vec<B256> = items.iter().map(leaf).collect();
-    let mut i = index;
-    while level.len() > 1 {
-        let sib = i ^ 1;
-        if sib < level.len() {
-            siblings.push(level[sib]);
+    Tree::new(items).proof(index)
+}
+
+/// Every level of a tree, leaves first, so each of many proofs costs only
+/// its path (a batch of N documents gets all N proofs in O(N log N)).
+#[derive(Clone, Debug)]
+pub struct Tree {
+    levels: Vec<Vec<B256>>,
+}
+
+impl Tree {
+    pub fn new(items: &[B256]) -> Tree {
+        let mut levels = vec![items.iter().map(leaf).collect::<Vec<_>>()];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let next = next_level(levels.last().expect("a level exists"));
+            levels.push(next);
         }
-        level = next_level(&level);
-        i /= 2;
+        Tree { levels }
     }
-    Some(MerkleProof {
-        index: index as u64,
-        leaf_count: items.len() as u64,
-        siblings,
-    })
+
+    /// The root ([`root`] of the items).
+    pub fn root(&self) -> B256 {
+        self.levels
+            .last()
+            .and_then(|l| l.first())
+            .copied()
+            .unwrap_or(B256::ZERO)
+    }
+
+    /// The proof of item `index`, or `None` if out of range.
+    pub fn proof(&self, index: usize) -> Option<MerkleProof> {
+        let count = self.levels.first()?.len();
+        if index >= count {
+            return None;
+        }
+        let mut siblings = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            if let Some(s) = level.get(i ^ 1) {
+                siblings.push(*s);
+            }
+            i /= 2;
+        }
+        Some(MerkleProof {
+            index: index as u64,
+            leaf_count: count as u64,
+            siblings,
+        })
+    }
 }
 
 impl MerkleProof {
@@ -142,6 +172,9 @@ mod tests {
             let i = pick.index(n);
             let p = proof(&xs, i).unwrap();
             prop_assert!(p.verify(&r, &xs[i]));
+            let tree = Tree::new(&xs);
+            prop_assert_eq!(tree.root(), r);
+            prop_assert_eq!(tree.proof(i), Some(p.clone()));
             // Wrong item, wrong index, wrong root all fail.
             prop_assert!(!p.verify(&r, &B256::repeat_byte(0xee)));
             if n > 1 {

@@ -62,6 +62,14 @@ pub mod abi {
         #[sol(abi)]
         "../../contracts/ITallyBallots.sol"
     );
+    alloy_sol_types::sol!(
+        #[sol(abi)]
+        "../../contracts/ITallyNotary.sol"
+    );
+    alloy_sol_types::sol!(
+        #[sol(abi)]
+        "../../contracts/ITallyTrace.sol"
+    );
 }
 
 // The reserved addresses, as `tally_executor::system` and the `.sol`
@@ -131,6 +139,18 @@ pub fn system_contracts() -> Vec<SystemContract> {
             "ITallyBallots",
             Some(BALLOTS),
             abi::ITallyBallots::abi::contract(),
+        ),
+        entry(
+            "notary",
+            "ITallyNotary",
+            Some(tally_verify::records::NOTARY),
+            abi::ITallyNotary::abi::contract(),
+        ),
+        entry(
+            "trace",
+            "ITallyTrace",
+            Some(tally_verify::records::TRACE),
+            abi::ITallyTrace::abi::contract(),
         ),
         entry(
             "asset",

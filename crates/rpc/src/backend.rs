@@ -26,7 +26,23 @@ use tally_primitives::{
 };
 use tokio::sync::broadcast;
 
+use tally_primitives::ChainSpec;
+use tally_verify::{
+    AccountFields, NotaryRecord, ProductRecord, Revocation, SlotProof, TraceEventRecord,
+};
+
 use crate::bft::{ChainParamsInfo, ValidatorSetChange};
+
+/// An account and storage slots with their raw proofs against one
+/// block's state root ([`Backend::state_proof`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateProof {
+    /// `None`: no such account, and `proof` shows its absence.
+    pub account: Option<AccountFields>,
+    /// borsh-encoded jmt proof of the account.
+    pub proof: Bytes,
+    pub slots: Vec<SlotProof>,
+}
 
 /// Errors a [`Backend`] reports; the server maps each to a JSON-RPC error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +94,15 @@ impl BackendError {
         BackendError::Unavailable(
             "native assets, ballots and settlement are not available on this node: \
              its backend does not read the system contracts"
+                .into(),
+        )
+    }
+
+    /// What the proof defaults answer: the backend cannot build proofs.
+    pub fn no_proofs() -> Self {
+        BackendError::Unavailable(
+            "proofs, the notary and traceability are not available on this node: \
+             its backend does not read them"
                 .into(),
         )
     }
@@ -544,6 +569,63 @@ pub trait Backend: Send + Sync + 'static {
     fn ballot(&self, id: u64, number: u64) -> Result<serde_json::Value, BackendError> {
         let _ = (id, number);
         Err(BackendError::no_assets())
+    }
+
+    // Offline proofs, the notary and traceability (see [`crate::proofs`]).
+
+    /// The chain spec the node runs: its hash goes into every proof, and
+    /// its engine decides the finality evidence.
+    fn chain_spec(&self) -> Result<ChainSpec, BackendError> {
+        Err(BackendError::no_proofs())
+    }
+
+    /// The account and storage slots after block `number` with raw proofs
+    /// (borsh-encoded jmt) against that block's state root.
+    fn state_proof(
+        &self,
+        address: Address,
+        slots: &[B256],
+        number: u64,
+    ) -> Result<StateProof, BackendError> {
+        let _ = (address, slots, number);
+        Err(BackendError::no_proofs())
+    }
+
+    /// The notary's record of the batch with `root` after block `number`.
+    fn notary_batch(&self, root: B256, number: u64) -> Result<Option<NotaryRecord>, BackendError> {
+        let _ = (root, number);
+        Err(BackendError::no_proofs())
+    }
+
+    /// `submitter`'s revocation of `document` after block `number`.
+    fn notary_revocation(
+        &self,
+        submitter: Address,
+        document: B256,
+        number: u64,
+    ) -> Result<Option<Revocation>, BackendError> {
+        let _ = (submitter, document, number);
+        Err(BackendError::no_proofs())
+    }
+
+    /// A product's registration after block `number`.
+    fn trace_product(
+        &self,
+        product_id: &str,
+        number: u64,
+    ) -> Result<Option<ProductRecord>, BackendError> {
+        let _ = (product_id, number);
+        Err(BackendError::no_proofs())
+    }
+
+    /// A product's events after block `number`, oldest first.
+    fn trace_events(
+        &self,
+        product_id: &str,
+        number: u64,
+    ) -> Result<Vec<TraceEventRecord>, BackendError> {
+        let _ = (product_id, number);
+        Err(BackendError::no_proofs())
     }
 
     /// The block the settlement instruction `id` (its EIP-712 digest)

@@ -65,7 +65,7 @@ impl EthRpc {
 }
 
 /// Runs a blocking backend operation off the async workers.
-async fn blocking<T, F>(f: F) -> RpcResult<T>
+pub(crate) async fn blocking<T, F>(f: F) -> RpcResult<T>
 where
     T: Send + 'static,
     F: FnOnce() -> RpcResult<T> + Send + 'static,

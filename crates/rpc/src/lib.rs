@@ -37,6 +37,7 @@ mod logs;
 mod metrics_http;
 mod mining;
 mod misc;
+pub mod proofs;
 mod pubsub;
 mod server;
 

@@ -14,6 +14,7 @@ use crate::api::{
     AdminApiServer, EthApiServer, MiningApiServer, NetApiServer, TallyApiServer, Web3ApiServer,
 };
 use crate::assets::{AssetsApiServer, AssetsRpc};
+use crate::proofs::{ProofsApiServer, ProofsRpc};
 use crate::backend::Backend;
 use crate::bft::{BftApiServer, BftRpc};
 use crate::error::RpcError;
@@ -114,6 +115,9 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         backend: backend.clone(),
         limits,
     };
+    let proofs = ProofsRpc {
+        backend: backend.clone(),
+    };
     let misc = MiscRpc { backend };
     let mut module = RpcModule::new(());
     // Method names are unique across namespaces by construction, so merging
@@ -127,6 +131,7 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         mining.into_rpc().remove_context(),
         bft.into_rpc().remove_context(),
         assets.into_rpc().remove_context(),
+        proofs.into_rpc().remove_context(),
     ] {
         if let Err(e) = module.merge(other) {
             tracing::error!(error = %e, "duplicate RPC method name");

@@ -4,18 +4,18 @@
 //! Proofs are jmt `SparseMerkleProof<Sha256>`s serialised with borsh: the
 //! leaf (if any) on the key's path and the sibling hashes up to the root.
 //! A key that is absent is proven by the empty subtree or by the one other
-//! leaf that occupies its path.
+//! leaf that occupies its path. They are checked by `tally_verify::state`,
+//! the same code the offline proof checker runs.
 
 use crate::{
     trie::{self, NodeReader},
     ChainDb, StateError,
 };
 use alloy_primitives::{Address, Bytes, B256, U256};
-use jmt::{proof::SparseMerkleProof, KeyHash, OwnedValue, RootHash};
+use jmt::KeyHash;
 use tally_primitives::Account;
 use tally_storage::schema::TRIE_NODES;
-
-type Proof = SparseMerkleProof<sha2::Sha256>;
+use tally_verify::state::{verify_account, verify_slot, StateProofError};
 
 /// An account, some of its storage slots, and proofs of both against `root`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,44 +42,19 @@ pub struct StorageProof {
 impl AccountProof {
     /// Checks the account and every slot (present or absent) against `state_root`.
     pub fn verify(&self, state_root: &B256) -> Result<(), StateError> {
-        let root = RootHash(state_root.0);
-        check(
-            &self.proof,
-            root,
-            trie::account_key(&self.address),
-            trie::account_value(&self.account),
-            || format!("account {}", self.address),
-        )?;
+        let invalid = |what: String, e: StateProofError| StateError::InvalidProof {
+            what,
+            reason: e.to_string(),
+        };
+        verify_account(&self.proof, state_root, &self.address, &self.account)
+            .map_err(|e| invalid(format!("account {}", self.address), e))?;
         for s in &self.storage {
             let slot = U256::from_be_bytes(s.slot.0);
-            check(
-                &s.proof,
-                root,
-                trie::storage_key(&self.address, &slot),
-                trie::storage_value(&s.value),
-                || format!("slot {} of {}", s.slot, self.address),
-            )?;
+            verify_slot(&s.proof, state_root, &self.address, &slot, &s.value)
+                .map_err(|e| invalid(format!("slot {} of {}", s.slot, self.address), e))?;
         }
         Ok(())
     }
-}
-
-fn check(
-    proof: &[u8],
-    root: RootHash,
-    key: KeyHash,
-    value: Option<OwnedValue>,
-    what: impl Fn() -> String,
-) -> Result<(), StateError> {
-    let invalid = |reason: String| StateError::InvalidProof {
-        what: what(),
-        reason,
-    };
-    let proof: Proof =
-        borsh::from_slice(proof).map_err(|e| invalid(format!("undecodable: {e}")))?;
-    proof
-        .verify(root, key, value)
-        .map_err(|e| invalid(format!("{e:#}")))
 }
 
 impl ChainDb {

@@ -3,13 +3,14 @@
 //!
 //! One flat tree holds accounts and storage slots:
 //! - an account's leaf key is `keccak256(address)` (20-byte preimage) and its
-//!   value the 72-byte [`encode_account`] layout;
+//!   value the 72-byte layout nonce ‖ balance ‖ code hash;
 //! - a slot's leaf key is `keccak256(address ++ slot)` (52-byte preimage) and
 //!   its value the slot as 32 big-endian bytes; zero slots are absent.
 //!
 //! The preimages have different lengths, so account and slot keys cannot
 //! collide, and storage proofs are checked against the same state root as
-//! accounts.
+//! accounts. The keys and values are defined once, in
+//! `tally_verify::state`, which the offline proof checker uses too.
 //!
 //! The tree of block N is jmt version 2N. A block's deletions are applied
 //! first, key by key, as version 2N-1; its inserts and updates then go
@@ -20,36 +21,21 @@
 //! A sync run may skip the trees of its earlier blocks
 //! ([`crate::BlockBatch::keep_trees_from`]); [`tree_kept`] tells which are whole.
 
-use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_primitives::B256;
 use jmt::{
     storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader},
     KeyHash, OwnedValue, Sha256Jmt, Version,
 };
 use redb::ReadableTable;
 use std::collections::HashMap;
-use tally_primitives::Account;
-use tally_storage::{codec::encode_account, keys, schema::TRIE_NODES};
+use tally_storage::{keys, schema::TRIE_NODES};
+
+pub use tally_verify::state::{account_key, account_value, storage_key, storage_value};
 
 /// The jmt version holding the state after `block`.
 pub fn version_of(block: u64) -> Version {
     // Block numbers stay far below 2^63; saturating keeps this total.
     block.saturating_mul(2)
-}
-
-pub fn account_key(a: &Address) -> KeyHash {
-    KeyHash(keccak256(a).0)
-}
-
-pub fn storage_key(a: &Address, slot: &U256) -> KeyHash {
-    KeyHash(keccak256(keys::storage_key(a, slot)).0)
-}
-
-pub fn account_value(a: &Option<Account>) -> Option<OwnedValue> {
-    a.as_ref().map(|a| encode_account(a).to_vec())
-}
-
-pub fn storage_value(v: &U256) -> Option<OwnedValue> {
-    (!v.is_zero()).then(|| v.to_be_bytes::<32>().to_vec())
 }
 
 pub fn node_key_bytes(key: &NodeKey) -> Result<Vec<u8>, std::io::Error> {
@@ -289,3 +275,34 @@ impl TreeReader for MemReader {
 /// The table type handed to [`NodeReader`] in read transactions.
 pub type ReadNodes = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
 pub const NODES: redb::TableDefinition<'static, &'static [u8], &'static [u8]> = TRIE_NODES;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{keccak256, Address, U256};
+    use tally_primitives::Account;
+    use tally_storage::codec::encode_account;
+
+    /// The tree's values and keys (defined in tally-verify) are the
+    /// database's layouts: an account leaf is the stored account record,
+    /// a slot key hashes the stored slot key.
+    #[test]
+    fn tree_layouts_match_the_database_codecs() {
+        let a = Address::repeat_byte(0x42);
+        let acc = Account {
+            nonce: 9,
+            balance: U256::from(10u64).pow(U256::from(20u64)),
+            code_hash: B256::repeat_byte(7),
+        };
+        assert_eq!(
+            account_value(&Some(acc)),
+            Some(encode_account(&acc).to_vec())
+        );
+        let slot = U256::from(0xdead_beefu64);
+        assert_eq!(
+            storage_key(&a, &slot).0,
+            keccak256(keys::storage_key(&a, &slot)).0
+        );
+        assert_eq!(account_key(&a).0, keccak256(a).0);
+    }
+}

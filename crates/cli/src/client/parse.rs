@@ -110,6 +110,17 @@ pub fn parse_address(input: &str) -> anyhow::Result<Address> {
     Ok(addr)
 }
 
+/// Parses a 32-byte hash, with or without `0x`.
+pub fn parse_b256(input: &str) -> anyhow::Result<B256> {
+    let bytes = parse_hex("hash", input)?;
+    B256::try_from(bytes.as_ref()).map_err(|_| {
+        anyhow!(
+            "invalid hash {input:?}: expected 64 hex characters (32 bytes), got {} bytes",
+            bytes.len()
+        )
+    })
+}
+
 /// Parses hex bytes, with or without `0x`; empty input is empty bytes.
 pub fn parse_hex(what: &str, input: &str) -> anyhow::Result<Bytes> {
     let text = input.trim();

@@ -15,6 +15,8 @@
 //! a change's header proves the block before it was committed, not the
 //! list itself).
 
+pub mod proof;
+
 use std::path::PathBuf;
 
 use alloy_primitives::{Bytes, B256};

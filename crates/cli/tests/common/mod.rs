@@ -578,10 +578,12 @@ pub struct Cli {
 
 impl Cli {
     /// Runs `tally args... --rpc URL` (without `--rpc` for commands that
-    /// work offline, such as `settle new`).
+    /// work offline, such as `settle new` and `verify`).
     pub fn run(&self, args: &[&str]) -> (bool, String, String) {
         let mut all: Vec<&str> = args.to_vec();
-        if args.get(..2) != Some(&["settle", "new"][..]) {
+        let offline =
+            args.get(..2) == Some(&["settle", "new"][..]) || args.first() == Some(&"verify");
+        if !offline {
             all.extend(["--rpc", &self.url]);
         }
         let (status, stdout, stderr) = run_to_exit(&all, Duration::from_secs(60));

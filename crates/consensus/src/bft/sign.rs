@@ -4,12 +4,12 @@
 use super::message::{ProposalMsg, VoteMsg};
 use super::validators::ValidatorSet;
 use alloy_primitives::B512;
-use std::collections::BTreeSet;
 use tally_crypto::node_key::{self, NodeKey, NodePublicKey, NodeSignature};
 use tally_primitives::{
     bft::{proposal_sign_bytes, vote_sign_bytes, VoteKind},
     CommitCertificate, Evidence, B256,
 };
+use tally_verify::bft::ValidatorLookup;
 
 /// The public key of `key` as a validator address.
 pub fn validator_key(key: &NodeKey) -> B256 {
@@ -165,66 +165,66 @@ pub enum CertError {
     Validators(#[from] super::validators::ValidatorSetError),
 }
 
+/// The engine's validator set as the shared certificate check sees it.
+impl ValidatorLookup for ValidatorSet {
+    fn total_power(&self) -> u64 {
+        ValidatorSet::total_power(self)
+    }
+
+    fn lookup(&self, key: &B256) -> Option<(NodePublicKey, u64)> {
+        self.get(key).map(|v| (v.public, v.power))
+    }
+}
+
+impl From<tally_verify::bft::CertError> for CertError {
+    fn from(e: tally_verify::bft::CertError) -> Self {
+        use tally_verify::bft::CertError as E;
+        match e {
+            E::UnknownValidator { height, validator } => {
+                CertError::UnknownValidator { height, validator }
+            }
+            E::DuplicateSigner { height, validator } => {
+                CertError::DuplicateSigner { height, validator }
+            }
+            E::InsufficientPower {
+                height,
+                power,
+                quorum,
+                total,
+            } => CertError::InsufficientPower {
+                height,
+                power,
+                quorum,
+                total,
+            },
+            E::BadSignature { height, validator } => CertError::BadSignature { height, validator },
+            E::WrongBlock {
+                found,
+                found_hash,
+                expected,
+                expected_hash,
+            } => CertError::WrongBlock {
+                found,
+                found_hash,
+                expected,
+                expected_hash,
+            },
+        }
+    }
+}
+
 /// Checks that validators of `set` holding more than two thirds of its
 /// power precommitted the certificate's block, with one batch
-/// verification of their signatures.
+/// verification of their signatures: the check the offline proof checker
+/// runs too ([`tally_verify::bft::verify_certificate`]).
 pub fn verify_certificate(
     cert: &CommitCertificate,
     chain_id: u64,
     set: &ValidatorSet,
 ) -> Result<(), CertError> {
-    let height = cert.height;
-    let mut seen = BTreeSet::new();
-    let mut power: u64 = 0;
-    let mut keys = Vec::with_capacity(cert.signatures.len());
-    for s in &cert.signatures {
-        let validator = set.get(&s.validator).ok_or(CertError::UnknownValidator {
-            height,
-            validator: s.validator,
-        })?;
-        if !seen.insert(s.validator) {
-            return Err(CertError::DuplicateSigner {
-                height,
-                validator: s.validator,
-            });
-        }
-        // Cannot overflow: the set's total power is bounded.
-        power += validator.power;
-        keys.push(validator.public);
-    }
-    if power < set.quorum() {
-        return Err(CertError::InsufficientPower {
-            height,
-            power,
-            quorum: set.quorum(),
-            total: set.total_power(),
-        });
-    }
-    let bytes = cert.sign_bytes(chain_id);
-    let items: Vec<_> = keys
-        .iter()
-        .zip(&cert.signatures)
-        .map(|(k, s)| {
-            (
-                *k,
-                bytes.as_slice(),
-                NodeSignature::from_bytes(&s.signature.0),
-            )
-        })
-        .collect();
-    if node_key::verify_batch(&items).is_ok() {
-        return Ok(());
-    }
-    // The batch says only that one is bad: find it to name it.
-    let bad = keys
-        .iter()
-        .zip(&cert.signatures)
-        .find(|(k, s)| !check(k, &bytes, &s.signature))
-        .map_or(B256::ZERO, |(_, s)| s.validator);
-    Err(CertError::BadSignature {
-        height,
-        validator: bad,
-    })
+    tally_verify::bft::verify_certificate(cert, chain_id, set)
+        .map(|_| ())
+        .map_err(CertError::from)
 }
 
 /// Why evidence does not prove an equivocation.

@@ -20,8 +20,7 @@ use tally_primitives::{B256, U256};
 
 use super::target::target_words;
 
-/// Length of a PoW seal: the nonce, 8 bytes big-endian.
-pub const SEAL_LEN: usize = 8;
+pub use tally_verify::pow::SEAL_LEN;
 
 /// Hashes between two looks at the stop flag and two additions to the hash
 /// counter: atomics are slow next to a hash, and at a few million hashes a
@@ -87,15 +86,13 @@ fn words_to_b256(words: [u32; 8]) -> B256 {
 }
 
 /// The PoW hash of a header with this seal hash and nonce:
-/// SHA-256(SHA-256(seal_hash ‖ nonce as 8 bytes big-endian)).
+/// SHA-256(SHA-256(seal_hash ‖ nonce as 8 bytes big-endian)), as
+/// [`tally_verify::pow::pow_hash`] computes it the plain way.
 pub fn pow_hash(seal_hash: &B256, nonce: u64) -> B256 {
     words_to_b256(Sha256d::new(seal_hash).hash(nonce))
 }
 
-/// Whether `hash`, read as a big-endian number, is at or below `target`.
-pub fn meets_target(hash: &B256, target: &U256) -> bool {
-    U256::from_be_bytes(hash.0) <= *target
-}
+pub use tally_verify::pow::meets_target;
 
 /// The first nonce in `nonces` (in order) whose PoW hash meets `target`,
 /// or `None` once `stop` is set or the range is exhausted. Adds the hashes
@@ -157,17 +154,16 @@ pub fn nonce_range(worker: u32, workers: u32) -> Option<RangeInclusive<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
+    use proptest::prelude::*;
 
+    /// The plain hash the offline proof checker computes: the miner's fast
+    /// one must agree with it.
     fn reference(seal_hash: &B256, nonce: u64) -> B256 {
-        let mut input = [0u8; 40];
-        input[..32].copy_from_slice(seal_hash.as_slice());
-        input[32..].copy_from_slice(&nonce.to_be_bytes());
-        B256::from_slice(&Sha256::digest(Sha256::digest(input)))
+        tally_verify::pow::pow_hash(seal_hash, nonce)
     }
 
     #[test]
-    fn pow_hash_is_double_sha256_of_seal_hash_and_big_endian_nonce() {
+    fn fast_pow_hash_equals_the_checkers_plain_one() {
         for (seal, nonce) in [
             (B256::ZERO, 0u64),
             (B256::repeat_byte(0xab), 1),
@@ -181,6 +177,14 @@ mod tests {
         let mut sha = Sha256d::new(&seal);
         for nonce in [9u64, 3, u64::MAX, 0] {
             assert_eq!(words_to_b256(sha.hash(nonce)), reference(&seal, nonce));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_and_plain_agree_on_any_input(seal in any::<[u8; 32]>(), nonce in any::<u64>()) {
+            let seal = B256::from(seal);
+            prop_assert_eq!(pow_hash(&seal, nonce), reference(&seal, nonce));
         }
     }
 

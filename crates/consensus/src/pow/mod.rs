@@ -1,5 +1,10 @@
 //! Proof of work, Bitcoin's way on Tally's headers.
 //!
+//! The pure rules (compact targets, work, the difficulty rule, the plain
+//! PoW hash) live in `tally_verify::pow`, shared with the offline proof
+//! checker; [`target`] and [`asert`] re-export them, and [`hash`] keeps
+//! the miner's fast nonce search.
+//!
 //! A block's seal is an 8-byte nonce; the block is valid when
 //! SHA-256d(seal hash ‖ nonce) ([`hash::pow_hash`]), read as a big-endian
 //! number, is at or below the target its `bits` encode ([`target`],

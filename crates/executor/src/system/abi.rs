@@ -26,3 +26,11 @@ alloy_sol_types::sol!(
     #[sol(all_derives)]
     "../../contracts/ITallyBallots.sol"
 );
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyNotary.sol"
+);
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ITallyTrace.sol"
+);

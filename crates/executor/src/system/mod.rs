@@ -23,9 +23,11 @@ pub mod ballots;
 mod genesis;
 pub mod governance;
 mod host;
+pub mod notary;
 pub mod roles;
 pub mod settlement;
 mod store;
+pub mod trace;
 
 pub use genesis::{genesis_accounts, SYSTEM_CODE};
 pub(crate) use host::SystemPrecompiles;
@@ -45,6 +47,10 @@ pub const ASSETS: Address = address!("0000000000000000000000000000000000001003")
 pub const SETTLEMENT: Address = address!("0000000000000000000000000000000000001004");
 /// Shareholder ballots ([`abi::ITallyBallots`]).
 pub const BALLOTS: Address = address!("0000000000000000000000000000000000001005");
+/// The notary ([`abi::ITallyNotary`]) at 0x…1006 and traceability
+/// ([`abi::ITallyTrace`]) at 0x…1007: their layout is fixed in
+/// `tally-verify`, whose offline checker recomputes their commitments.
+pub use tally_verify::records::{NOTARY, TRACE};
 
 /// What a system contract learns about the call it serves.
 #[derive(Clone, Debug)]
@@ -70,6 +76,8 @@ pub(crate) const CONTRACTS: &[(Address, ContractFn)] = &[
     (ASSETS, assets::call),
     (SETTLEMENT, settlement::call),
     (BALLOTS, ballots::call),
+    (NOTARY, notary::call),
+    (TRACE, trace::call),
 ];
 
 /// The contract at `address`: a registered one, or an asset's ERC-20 face

@@ -8,18 +8,15 @@
 use super::{Slots, SysError};
 use alloy_primitives::{Address, Bytes, B256, U256};
 
-/// The slot of `tag` with `keys`.
+/// The slot of `tag` with `keys`; one implementation with the offline
+/// checker's ([`tally_verify::records::system_slot`]), which recomputes the
+/// notary's and traceability's slots.
 pub(crate) fn slot(tag: &str, keys: &[U256]) -> U256 {
-    let mut hasher = alloy_primitives::Keccak256::new();
-    hasher.update(tag.as_bytes());
-    for k in keys {
-        hasher.update(k.to_be_bytes::<32>());
-    }
-    U256::from_be_bytes(hasher.finalize().0)
+    tally_verify::records::system_slot(tag, keys)
 }
 
 pub(crate) fn addr_word(a: Address) -> U256 {
-    U256::from_be_slice(a.as_slice())
+    tally_verify::records::address_word(a)
 }
 
 pub(crate) fn word_addr(w: U256) -> Address {

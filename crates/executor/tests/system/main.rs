@@ -3,7 +3,9 @@
 
 mod assets;
 mod chain;
+mod notary;
 mod settlement;
+mod trace;
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;

@@ -1,0 +1,112 @@
+//! BFT: the block's commit certificate, checked against the validator set
+//! of its height. The set is rebuilt from the chain spec's validators
+//! through the proof's changes; each change is preceded by a certified
+//! header of the block before it, checked against the set before it.
+//!
+//! The new lists themselves are taken as given: a change's certified
+//! header proves the block before it was committed, not the list (that
+//! would take a state proof of the governance contract).
+
+use alloy_primitives::B256;
+use tally_primitives::{BftValidator, ChainSpec, CommitCertificate, EngineSpec};
+
+use super::{engine_name, plural, Evidence};
+use crate::{
+    bft::{quorum, verify_block_certificate, Validators},
+    check::{decode_header, Block},
+    ValidatorSetChange, VerifyError,
+};
+
+pub(super) fn check(
+    spec: &ChainSpec,
+    block: &Block,
+    certificate: &CommitCertificate,
+    changes: &[ValidatorSetChange],
+) -> Result<Evidence, VerifyError> {
+    let EngineSpec::Bft(bft) = &spec.engine else {
+        return Err(VerifyError::EngineMismatch {
+            finality: "BFT",
+            spec: spec.name.clone(),
+            engine: engine_name(&spec.engine),
+        });
+    };
+    let chain_id = spec.chain_id;
+    let number = block.header.number;
+    let mut set = Validators::new(&bft.validators).map_err(VerifyError::SpecValidators)?;
+    let mut last = 1u64;
+    let mut applied = 0usize;
+    for (i, change) in changes.iter().enumerate() {
+        let height = change.height;
+        if height == 1 && i == 0 {
+            // The genesis set, restated: it must be the spec's.
+            if sorted(&change.validators) != sorted(&bft.validators) {
+                return Err(VerifyError::GenesisSetDiffers);
+            }
+            continue;
+        }
+        if height <= last || height > number {
+            return Err(VerifyError::ChangeOrder {
+                height,
+                last,
+                number,
+            });
+        }
+        let parent_number = height - 1;
+        let parent = change
+            .certified_parent
+            .as_ref()
+            .ok_or(VerifyError::ChangeNoParent {
+                height,
+                parent: parent_number,
+            })?;
+        let what = || format!("validator-set change at height {height}: the certified header");
+        let parent_block = decode_header(&parent.header, what)?;
+        if parent_block.header.number != parent_number {
+            return Err(VerifyError::ChangeParentNumber {
+                height,
+                found: parent_block.header.number,
+                expected: parent_number,
+            });
+        }
+        verify_block_certificate(
+            chain_id,
+            parent_number,
+            parent_block.hash,
+            &parent.certificate,
+            &set,
+        )
+        .map_err(|source| VerifyError::Certificate {
+            what: format!(
+                "validator-set change at height {height}: block {parent_number}'s certificate"
+            ),
+            source,
+        })?;
+        set = Validators::new(&change.validators)
+            .map_err(|source| VerifyError::ChangeValidators { height, source })?;
+        last = height;
+        applied += 1;
+    }
+    let signed = verify_block_certificate(chain_id, number, block.hash, certificate, &set)
+        .map_err(|source| VerifyError::Certificate {
+            what: format!("block {number}'s certificate"),
+            source,
+        })?;
+    let total = set.total_power();
+    Ok(Evidence {
+        line: format!(
+            "block {number} is final: signed by validators holding {signed} of {total} power \
+             (more than two thirds: {} needed), validator set rebuilt from the chain spec \
+             through {}",
+            quorum(total),
+            plural(applied, "change", "changes")
+        ),
+        anchored: true,
+        later: Vec::new(),
+    })
+}
+
+fn sorted(list: &[BftValidator]) -> Vec<(B256, u64)> {
+    let mut v: Vec<_> = list.iter().map(|v| (v.key, v.power)).collect();
+    v.sort();
+    v
+}
