@@ -53,7 +53,7 @@ pub fn run(args: VerifyProofArgs) -> anyhow::Result<()> {
     let verified = check(&proof, &spec, &opts)
         .map_err(|e| anyhow::anyhow!("{} does NOT verify: {e}", args.proof.display()))?;
     println!(
-        "VERIFIED against block {} {} ({})",
+        "VERIFIED against block {} {} of {}",
         verified.block_number,
         verified.block_hash,
         utc(verified.timestamp)
