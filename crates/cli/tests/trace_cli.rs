@@ -333,5 +333,8 @@ fn a_product_history_is_written_read_proven_and_labelled() {
         Duration::from_secs(60),
     );
     assert!(!status.success(), "a tampered proof verified:\n{stdout}");
-    assert!(stderr.contains("does NOT verify"), "{stderr}");
+    assert!(
+        stderr.contains("does NOT verify") && stderr.contains("history"),
+        "{stderr}"
+    );
 }

@@ -4,15 +4,15 @@ use alloy_primitives::U256;
 
 /// Unix seconds as an ISO 8601 UTC time, `2026-12-01T10:00:00Z (UTC)`.
 pub fn utc(timestamp: u64) -> String {
-    let days = timestamp / 86_400;
+    let [y, m, d, hh, mm, ss] = utc_parts(timestamp);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z (UTC)")
+}
+
+/// Unix seconds as UTC year, month, day, hour, minute, second.
+pub fn utc_parts(timestamp: u64) -> [u64; 6] {
     let secs = timestamp % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z (UTC)",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let (y, m, d) = civil_from_days(timestamp / 86_400);
+    [y, m, d, secs / 3600, secs % 3600 / 60, secs % 60]
 }
 
 /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's

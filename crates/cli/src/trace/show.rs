@@ -26,23 +26,8 @@ pub fn text(s: &str) -> String {
 
 /// Unix seconds as `2026-12-01 10:00:00`, UTC.
 pub fn utc(timestamp: u64) -> String {
-    let (days, secs) = (timestamp / 86_400, timestamp % 86_400);
-    // Howard Hinnant's civil_from_days, with the epoch moved to
-    // 0000-03-01 so each 400-year era ends with its leap day.
-    let z = days + 719_468;
-    let (era, doe) = (z / 146_097, z % 146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let [y, m, d, hh, mm, ss] = tally_verify::text::utc_parts(timestamp);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
 }
 
 /// One line of the table: the registration or an event.
