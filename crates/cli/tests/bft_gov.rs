@@ -274,7 +274,15 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     let early_proof = net.dir.join("account-early.json");
     let early_arg = early_proof.to_string_lossy().into_owned();
     tally_ok(&[
-        "proof", "account", &sender_arg, "--block", &number, "-o", &early_arg, "--rpc", &url,
+        "proof",
+        "account",
+        &sender_arg,
+        "--block",
+        &number,
+        "-o",
+        &early_arg,
+        "--rpc",
+        &url,
     ]);
     let verified = tally_ok(&["verify", &early_arg, "--chain", &chain]);
     assert!(verified.contains(&format!("block {number}")), "{verified}");
@@ -400,7 +408,15 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     let late_arg = late_proof.to_string_lossy().into_owned();
     let late = (removed + 1).to_string();
     tally_ok(&[
-        "proof", "account", &sender_arg, "--block", &late, "-o", &late_arg, "--rpc", &url,
+        "proof",
+        "account",
+        &sender_arg,
+        "--block",
+        &late,
+        "-o",
+        &late_arg,
+        "--rpc",
+        &url,
     ]);
     let verified = tally_ok(&["verify", &late_arg, "--chain", &chain]);
     assert!(verified.contains(&format!("block {late}")), "{verified}");
@@ -413,7 +429,10 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     json["finality"]["certificate"]["signatures"][0]["signature"] = json!(flip_digit(&sig, 30));
     std::fs::write(&late_proof, json.to_string()).expect("write");
     let (status, _, stderr) = run_to_exit(&["verify", &late_arg, "--chain", &chain], CLI_TIMEOUT);
-    assert!(!status.success(), "a proof with a forged signature verified");
+    assert!(
+        !status.success(),
+        "a proof with a forged signature verified"
+    );
     assert!(stderr.contains("does NOT verify"), "{stderr}");
 
     // The revoked role: the pool refuses the account's transfer.

@@ -39,7 +39,11 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
     let receipts = work.path().join("receipts");
     std::fs::create_dir_all(&docs).unwrap();
     for i in 0..FILES {
-        std::fs::write(doc(&docs, i), format!("Diploma {i}: Tally University, 2026\n")).unwrap();
+        std::fs::write(
+            doc(&docs, i),
+            format!("Diploma {i}: Tally University, 2026\n"),
+        )
+        .unwrap();
     }
     let mut node = TestNode::start_with(NodeOptions {
         datadir: Some(datadir.clone()),
@@ -63,7 +67,10 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
         "0",
     ]);
     let out = cli.ok(&args);
-    assert!(out.contains(&format!("stamped {FILES} file(s) under root")), "{out}");
+    assert!(
+        out.contains(&format!("stamped {FILES} file(s) under root")),
+        "{out}"
+    );
     let receipt: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(receipts.join("diploma-0007.txt.notary.json")).unwrap(),
     )
@@ -78,7 +85,10 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
     let dev0 = wallets(1)[0].address.to_string().to_lowercase();
     assert!(out.to_lowercase().contains(&dev0), "{out}");
     assert!(out.contains("document 8 of 1000"), "{out}");
-    assert!(out.contains("\"diplomas 2026\"") && out.contains("not revoked"), "{out}");
+    assert!(
+        out.contains("\"diplomas 2026\"") && out.contains("not revoked"),
+        "{out}"
+    );
     cli.ok(&["notary", "show", &hash7]);
     let err = cli.fails(&["notary", "show", &format!("0x{}", "ab".repeat(32))]);
     assert!(err.contains("never stamped"), "{err}");
@@ -94,7 +104,10 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
         "0",
     ]);
     let out = cli.ok(&["notary", "show", &s(&doc(&docs, 8))]);
-    assert!(out.contains("REVOKED") && out.contains("issued in error"), "{out}");
+    assert!(
+        out.contains("REVOKED") && out.contains("issued in error"),
+        "{out}"
+    );
 
     // Proofs, written while the node runs.
     let p7 = s(&work.path().join("proof-7.json"));
@@ -116,7 +129,10 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
     assert!(out.contains(&hash7), "{out}");
     assert!(out.to_lowercase().contains("not revoked"), "{out}");
     let out = cli.ok(&["verify", &p8, &s(&doc(&docs, 8)), "--chain", &chain]);
-    assert!(out.contains("REVOKED") && out.contains("issued in error"), "{out}");
+    assert!(
+        out.contains("REVOKED") && out.contains("issued in error"),
+        "{out}"
+    );
     for p in [&ptx, &preceipt, &paccount] {
         cli.ok(&["verify", p, "--chain", &chain]);
     }
@@ -124,7 +140,11 @@ async fn a_stamped_file_is_proven_offline_and_a_revoked_one_says_so() {
     // Another file, a changed file, a changed proof: each fails.
     let err = cli.fails(&["verify", &p7, &s(&doc(&docs, 6)), "--chain", &chain]);
     assert!(err.contains("does NOT verify"), "{err}");
-    std::fs::write(doc(&docs, 7), "Diploma 7: Tally University, 2026 (forged)\n").unwrap();
+    std::fs::write(
+        doc(&docs, 7),
+        "Diploma 7: Tally University, 2026 (forged)\n",
+    )
+    .unwrap();
     cli.fails(&["verify", &p7, &s(&doc(&docs, 7)), "--chain", &chain]);
     let text = std::fs::read_to_string(&p7).unwrap();
     let forged = text.replacen("\"count\":1000", "\"count\":1001", 1);

@@ -308,13 +308,19 @@ async fn pow_testnet_mines_on_every_node_and_pays_each_miner() {
     let flipped = format!(
         "{}{}{}",
         &first[..mid],
-        if &first[mid..mid + 1] == "0" { "1" } else { "0" },
+        if &first[mid..mid + 1] == "0" {
+            "1"
+        } else {
+            "0"
+        },
         &first[mid + 1..]
     );
     json["finality"]["descendants"][0] = json!(flipped);
     std::fs::write(&proof, json.to_string()).expect("write");
-    let (status, _, stderr) =
-        run_to_exit(&["verify", &proof_arg, "--chain", &chain], Duration::from_secs(60));
+    let (status, _, stderr) = run_to_exit(
+        &["verify", &proof_arg, "--chain", &chain],
+        Duration::from_secs(60),
+    );
     assert!(!status.success(), "a changed PoW header verified");
     assert!(stderr.contains("does NOT verify"), "{stderr}");
 }

@@ -10,16 +10,16 @@ use tally_executor::{
     system::{self, ProposalAction, ProposalStatus},
     BlockEnv, ExecError, StateSourceError,
 };
+use tally_primitives::ChainSpec;
 use tally_primitives::{
     Account, Address, BftMember, BftSpec, BftValidator, Bytes, CommitCertificate, EngineSpec,
     Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
 };
+use tally_rpc::backend::StateProof;
 use tally_rpc::{
     Backend, BackendError, CallOutcome, CallRequest, CallStatus, ChainParamsInfo, MiningInfo,
     NewBlock, NodeIdentity, PeerInfo, PendingTransaction, SyncProgress, ValidatorSetChange, Work,
 };
-use tally_primitives::ChainSpec;
-use tally_rpc::backend::StateProof;
 use tally_state::StateError;
 use tally_verify::{
     AccountFields, NotaryRecord, ProductRecord, Revocation, SlotProof, TraceEventRecord,
@@ -669,7 +669,9 @@ impl Backend for NodeBackend {
         document: B256,
         number: u64,
     ) -> Result<Option<Revocation>, BackendError> {
-        self.read_at(number, |s| system::notary::revocation(s, submitter, document))
+        self.read_at(number, |s| {
+            system::notary::revocation(s, submitter, document)
+        })
     }
 
     fn trace_product(

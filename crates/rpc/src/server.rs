@@ -14,7 +14,6 @@ use crate::api::{
     AdminApiServer, EthApiServer, MiningApiServer, NetApiServer, TallyApiServer, Web3ApiServer,
 };
 use crate::assets::{AssetsApiServer, AssetsRpc};
-use crate::proofs::{ProofsApiServer, ProofsRpc};
 use crate::backend::Backend;
 use crate::bft::{BftApiServer, BftRpc};
 use crate::error::RpcError;
@@ -22,6 +21,7 @@ use crate::eth::EthRpc;
 use crate::logs::LogLimits;
 use crate::mining::MiningRpc;
 use crate::misc::MiscRpc;
+use crate::proofs::{ProofsApiServer, ProofsRpc};
 
 /// Server settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

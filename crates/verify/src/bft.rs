@@ -123,6 +123,11 @@ impl Validators {
     pub fn power_of(&self, key: &B256) -> Option<u64> {
         self.lookup(key).map(|(_, p)| p)
     }
+
+    /// Each validator's key, parsed public key and power, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (B256, VerifyingKey, u64)> + '_ {
+        self.list.iter().copied()
+    }
 }
 
 impl ValidatorLookup for Validators {

@@ -183,9 +183,6 @@ pub fn load(path: &Path) -> anyhow::Result<Proof> {
         .with_context(|| format!("cannot read proof {}", path.display()))?;
     match serde_json::from_str(&text) {
         Ok(p) => Ok(p),
-        Err(e) => bail!(
-            "{} is not a tally-proof/1 proof: {e}",
-            path.display()
-        ),
+        Err(e) => bail!("{} is not a tally-proof/1 proof: {e}", path.display()),
     }
 }

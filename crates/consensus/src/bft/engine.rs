@@ -38,16 +38,15 @@ pub fn verify_block_certificate(
     cert: &CommitCertificate,
     validators: &[BftValidator],
 ) -> Result<(), CertError> {
-    let hash = header.hash();
-    if cert.height != header.number || cert.block_hash != hash {
-        return Err(CertError::WrongBlock {
-            found: cert.height,
-            found_hash: cert.block_hash,
-            expected: header.number,
-            expected_hash: hash,
-        });
-    }
-    verify_certificate(cert, chain_id, &ValidatorSet::new(validators)?)
+    let set = ValidatorSet::new(validators)?;
+    tally_verify::bft::verify_block_certificate(
+        chain_id,
+        header.number,
+        header.hash(),
+        cert,
+        &set,
+    )?;
+    Ok(())
 }
 
 #[derive(Debug, Clone)]

@@ -136,31 +136,13 @@ pub fn verify_vote(chain_id: u64, v: &VoteMsg, set: &ValidatorSet) -> Result<(),
     Ok(())
 }
 
-/// Why a commit certificate does not prove its block committed.
+/// Why a commit certificate does not prove its block committed: the
+/// shared check's reason ([`tally_verify::bft::CertError`]), or a
+/// validator list that is not a set.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum CertError {
-    #[error(
-        "certificate for height {height} is signed by {validator}, not a validator of that height"
-    )]
-    UnknownValidator { height: u64, validator: B256 },
-    #[error("certificate for height {height} lists validator {validator} twice")]
-    DuplicateSigner { height: u64, validator: B256 },
-    #[error("certificate for height {height} carries power {power} of {total}, below the quorum {quorum} (more than two thirds)")]
-    InsufficientPower {
-        height: u64,
-        power: u64,
-        quorum: u64,
-        total: u64,
-    },
-    #[error("certificate for height {height} carries a bad precommit signature by {validator}")]
-    BadSignature { height: u64, validator: B256 },
-    #[error("certificate is for height {found} block {found_hash}, expected height {expected} block {expected_hash}")]
-    WrongBlock {
-        found: u64,
-        found_hash: B256,
-        expected: u64,
-        expected_hash: B256,
-    },
+    #[error(transparent)]
+    Cert(#[from] tally_verify::bft::CertError),
     #[error("validator set: {0}")]
     Validators(#[from] super::validators::ValidatorSetError),
 }
@@ -173,43 +155,6 @@ impl ValidatorLookup for ValidatorSet {
 
     fn lookup(&self, key: &B256) -> Option<(NodePublicKey, u64)> {
         self.get(key).map(|v| (v.public, v.power))
-    }
-}
-
-impl From<tally_verify::bft::CertError> for CertError {
-    fn from(e: tally_verify::bft::CertError) -> Self {
-        use tally_verify::bft::CertError as E;
-        match e {
-            E::UnknownValidator { height, validator } => {
-                CertError::UnknownValidator { height, validator }
-            }
-            E::DuplicateSigner { height, validator } => {
-                CertError::DuplicateSigner { height, validator }
-            }
-            E::InsufficientPower {
-                height,
-                power,
-                quorum,
-                total,
-            } => CertError::InsufficientPower {
-                height,
-                power,
-                quorum,
-                total,
-            },
-            E::BadSignature { height, validator } => CertError::BadSignature { height, validator },
-            E::WrongBlock {
-                found,
-                found_hash,
-                expected,
-                expected_hash,
-            } => CertError::WrongBlock {
-                found,
-                found_hash,
-                expected,
-                expected_hash,
-            },
-        }
     }
 }
 

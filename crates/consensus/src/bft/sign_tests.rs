@@ -37,8 +37,10 @@ fn cert(keys: &[NodeKey], hash: B256) -> CommitCertificate {
     }
 }
 
+/// The engine checks certificates over its own validator set with the
+/// offline checker's rules (tested case by case in `tally-verify`).
 #[test]
-fn certificates_need_quorum_members_once_and_good_signatures() {
+fn certificates_are_checked_by_the_shared_rules_over_the_engine_set() {
     let ks = keys(4);
     let vs = set(&ks);
     let hash = B256::repeat_byte(9);
@@ -48,46 +50,16 @@ fn certificates_need_quorum_members_once_and_good_signatures() {
     );
     assert_eq!(
         verify_certificate(&cert(&ks[..2], hash), CHAIN, &vs),
-        Err(CertError::InsufficientPower {
-            height: 5,
-            power: 2,
-            quorum: 3,
-            total: 4
-        })
-    );
-    let mut dup = cert(&ks[..3], hash);
-    dup.signatures[2] = dup.signatures[0].clone();
-    assert!(matches!(
-        verify_certificate(&dup, CHAIN, &vs),
-        Err(CertError::DuplicateSigner { .. })
-    ));
-    let stranger = NodeKey::from_bytes(&[99; 32]);
-    let mut unknown = cert(&ks[..3], hash);
-    unknown
-        .signatures
-        .extend(cert(std::slice::from_ref(&stranger), hash).signatures);
-    assert_eq!(
-        verify_certificate(&unknown, CHAIN, &vs),
-        Err(CertError::UnknownValidator {
-            height: 5,
-            validator: validator_key(&stranger)
-        })
-    );
-    // A signature over another block, and a certificate of another chain.
-    let mut forged = cert(&ks[..3], hash);
-    forged.signatures[1].signature = cert(&ks[1..2], B256::repeat_byte(1)).signatures[0].signature;
-    assert_eq!(
-        verify_certificate(&forged, CHAIN, &vs),
-        Err(CertError::BadSignature {
-            height: 5,
-            validator: validator_key(&ks[1])
-        })
+        Err(CertError::Cert(
+            tally_verify::bft::CertError::InsufficientPower {
+                height: 5,
+                power: 2,
+                quorum: 3,
+                total: 4
+            }
+        ))
     );
     assert!(verify_certificate(&cert(&ks[..3], hash), CHAIN + 1, &vs).is_err());
-    let msg = verify_certificate(&cert(&ks[..2], hash), CHAIN, &vs)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("below the quorum 3"), "{msg}");
 }
 
 #[test]

@@ -14,29 +14,12 @@ use malachitebft_core_types as mala;
 use tally_crypto::node_key::NodePublicKey;
 use tally_primitives::{bft::quorum, BftValidator, B256};
 
-/// Total power above which the driver's threshold arithmetic (power × 3)
-/// could overflow.
-pub const MAX_TOTAL_POWER: u64 = u64::MAX / 4;
+pub use tally_verify::bft::{ValidatorsError as ValidatorSetError, MAX_TOTAL_POWER};
 
 /// Longest proposer schedule kept; sets whose reduced total power exceeds
 /// it get a schedule over powers scaled down to fit (proportional to within
 /// one slot per validator).
 pub const MAX_SCHEDULE: u64 = 1 << 16;
-
-/// Why a list of validators is not a usable set.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum ValidatorSetError {
-    #[error("the validator set is empty")]
-    Empty,
-    #[error("validator {0} has power 0")]
-    ZeroPower(B256),
-    #[error("validator {0} is listed twice")]
-    Duplicate(B256),
-    #[error("validator {key} is not an ed25519 public key: {reason}")]
-    BadKey { key: B256, reason: String },
-    #[error("total validator power exceeds {MAX_TOTAL_POWER}")]
-    PowerOverflow,
-}
 
 /// One validator: its key (its address), the parsed public key and power.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,42 +51,20 @@ pub struct ValidatorSet {
 }
 
 impl ValidatorSet {
+    /// The set of `list`, checked as the offline checker checks it
+    /// ([`tally_verify::bft::Validators`]): non-empty, no zero power, no
+    /// duplicate, usable keys, total power at most [`MAX_TOTAL_POWER`].
     pub fn new(list: &[BftValidator]) -> Result<ValidatorSet, ValidatorSetError> {
-        if list.is_empty() {
-            return Err(ValidatorSetError::Empty);
-        }
-        let mut validators = Vec::with_capacity(list.len());
-        let mut total: u64 = 0;
-        for v in list {
-            if v.power == 0 {
-                return Err(ValidatorSetError::ZeroPower(v.key));
-            }
-            let public =
-                NodePublicKey::from_bytes(&v.key.0).map_err(|e| ValidatorSetError::BadKey {
-                    key: v.key,
-                    reason: e.to_string(),
-                })?;
-            // The weak (small-order) keys verify_strict refuses could never sign.
-            if public.is_weak() {
-                return Err(ValidatorSetError::BadKey {
-                    key: v.key,
-                    reason: "a weak (small-order) key".into(),
-                });
-            }
-            total = total
-                .checked_add(v.power)
-                .filter(|t| *t <= MAX_TOTAL_POWER)
-                .ok_or(ValidatorSetError::PowerOverflow)?;
-            validators.push(Validator {
-                key: ValidatorKey(v.key),
+        let checked = tally_verify::bft::Validators::new(list)?;
+        let total = checked.total_power();
+        let validators: Vec<Validator> = checked
+            .iter()
+            .map(|(key, public, power)| Validator {
+                key: ValidatorKey(key),
                 public,
-                power: v.power,
-            });
-        }
-        validators.sort_by_key(|v| v.key);
-        if let Some(w) = validators.windows(2).find(|w| w[0].key == w[1].key) {
-            return Err(ValidatorSetError::Duplicate(w[0].key.0));
-        }
+                power,
+            })
+            .collect();
         let schedule = schedule(&validators);
         Ok(ValidatorSet {
             validators,

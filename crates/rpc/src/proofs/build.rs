@@ -65,8 +65,7 @@ pub(super) fn transaction(
     let claim = TxClaim {
         tx_hash,
         path: tx_path(&block, index)?,
-        raw: include_raw
-            .then(|| Bytes::from(block.transactions[index].encoded_2718())),
+        raw: include_raw.then(|| Bytes::from(block.transactions[index].encoded_2718())),
     };
     wrap(backend, loc.block_number, Claim::Transaction(claim))
 }
@@ -74,13 +73,19 @@ pub(super) fn transaction(
 pub(super) fn receipt(backend: &dyn Backend, tx_hash: B256) -> RpcResult<Proof> {
     let (loc, block) = mined(backend, tx_hash)?;
     let index = loc.index as usize;
-    let receipts = backend
-        .receipts(loc.block_hash)?
-        .ok_or_else(|| internal(format!("receipts of block {} are missing", loc.block_number)))?;
+    let receipts = backend.receipts(loc.block_hash)?.ok_or_else(|| {
+        internal(format!(
+            "receipts of block {} are missing",
+            loc.block_number
+        ))
+    })?;
     let leaves: Vec<B256> = receipts.iter().map(|r| r.leaf_hash()).collect();
-    let receipt = receipts
-        .get(index)
-        .ok_or_else(|| internal(format!("receipt {index} of block {} is missing", loc.block_number)))?;
+    let receipt = receipts.get(index).ok_or_else(|| {
+        internal(format!(
+            "receipt {index} of block {} is missing",
+            loc.block_number
+        ))
+    })?;
     let claim = ReceiptClaim {
         tx_hash,
         tx_path: tx_path(&block, index)?,

@@ -12,7 +12,11 @@ use tally_verify::{CertifiedHeader, Finality, ValidatorSetChange};
 use crate::backend::Backend;
 use crate::error::{rpc_err, SERVER_ERROR};
 
-pub(super) fn evidence(backend: &dyn Backend, spec: &ChainSpec, number: u64) -> RpcResult<Finality> {
+pub(super) fn evidence(
+    backend: &dyn Backend,
+    spec: &ChainSpec,
+    number: u64,
+) -> RpcResult<Finality> {
     Ok(match &spec.engine {
         EngineSpec::Dev {
             authority: None, ..

@@ -127,9 +127,9 @@ pub(super) fn records(
 ) -> RpcResult<Vec<NotaryStamp>> {
     let mut out = Vec::new();
     for found in find(backend, document, number)? {
-        let record = backend.notary_batch(found.root, number)?.ok_or_else(|| {
-            internal(format!("batch {} has logs but no record", found.root))
-        })?;
+        let record = backend
+            .notary_batch(found.root, number)?
+            .ok_or_else(|| internal(format!("batch {} has logs but no record", found.root)))?;
         let revocation = backend.notary_revocation(record.submitter, document, number)?;
         out.push(NotaryStamp {
             document,
