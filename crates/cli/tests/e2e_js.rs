@@ -19,6 +19,12 @@ fn ethers_v6_issues_settles_and_votes_with_native_assets() {
     run_script("assets.mjs");
 }
 
+/// The notary and traceability system contracts, from a plain ethers client.
+#[test]
+fn ethers_v6_stamps_documents_and_traces_products() {
+    run_script("notary.mjs");
+}
+
 fn run_script(script: &str) {
     let js = repo_root().join("tests/js");
     match Command::new("node").arg("--version").output() {
