@@ -1,0 +1,142 @@
+//! Opening the file: creation, restarts, migrations, refusals.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use tally_sql::{schema, Index, IndexError, SCHEMA_VERSION};
+
+#[test]
+fn creates_its_folder_and_reopens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("sql").join("index.sqlite");
+    let mut chain = Chain::default();
+    chain.extend(8, 0);
+    {
+        let index = Index::open(&path).unwrap();
+        assert_eq!(index.path(), path);
+        index.sync(&chain, &mut no_progress()).unwrap();
+    }
+    let index = Index::open(&path).unwrap();
+    let stats = index.stats();
+    assert_eq!(
+        (
+            stats.head,
+            stats.blocks,
+            stats.blocks_indexed,
+            stats.rows_written
+        ),
+        (Some(7), 8, 0, 0)
+    );
+    assert_eq!(stats.head_hash, Some(chain.blocks[7].block.hash()));
+    assert_eq!(dump(&index), fresh_dump(&chain));
+}
+
+#[test]
+fn the_file_is_in_wal_mode_at_the_current_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    drop(Index::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    drop(Index::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = Index::open(&path)
+        .err()
+        .expect("a newer schema must be refused");
+    assert!(
+        matches!(err, IndexError::NewerSchema { found, supported, .. } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("newer"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_corrupt_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let err = Index::open(&path).err().expect("garbage must be refused");
+    assert!(matches!(err, IndexError::Corrupt { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("delete the file"), "{msg}");
+}
+
+#[test]
+fn a_path_that_cannot_be_a_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Index::open(dir.path())
+        .err()
+        .expect("a folder is not an index");
+    assert!(
+        err.to_string().contains(&dir.path().display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_schema_text_is_the_schema() {
+    let ddl = schema();
+    for table in [
+        "blocks",
+        "transactions",
+        "logs",
+        "token_transfers",
+        "touched",
+        "contracts",
+        "notary_batches",
+        "notary_documents",
+        "notary_revocations",
+        "trace_products",
+        "trace_events",
+        "assets",
+    ] {
+        assert!(
+            ddl.contains(&format!("CREATE TABLE {table} ("))
+                || ddl.contains(&format!("CREATE TABLE IF NOT EXISTS {table} (")),
+            "{table} missing from schema()"
+        );
+    }
+    assert!(ddl.contains("-- "), "schema() is commented");
+    // It builds a database with exactly the tables an index has.
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(ddl).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(dir.path().join("i.sqlite")).unwrap();
+    let names =
+        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name";
+    let mut stmt = conn.prepare(names).unwrap();
+    let from_ddl: Vec<Vec<serde_json::Value>> = stmt
+        .query_map([], |r| {
+            Ok(vec![
+                json!(r.get::<_, String>(0)?),
+                json!(r.get::<_, String>(1)?),
+                json!(r.get::<_, Option<String>>(2)?),
+            ])
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows(&index, names, &[]), from_ddl);
+}
