@@ -347,7 +347,7 @@ fn check_funds(rpc: &Rpc, from: Address, value: U256, gas: u64, price: u128) -> 
     Ok(())
 }
 
-fn wait_for_receipt(rpc: &Rpc, hash: B256, timeout: Duration) -> anyhow::Result<Value> {
+pub(crate) fn wait_for_receipt(rpc: &Rpc, hash: B256, timeout: Duration) -> anyhow::Result<Value> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(50);
     loop {

@@ -14,13 +14,19 @@ mod receipt;
 
 use std::path::PathBuf;
 
-use alloy_primitives::B256;
+use std::time::Duration;
+
+use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::SolCall;
 use anyhow::{bail, Context as _};
 use serde_json::json;
 
 use crate::asset::{submit, ReadArgs, TxArgs};
-use crate::client::rpc::Rpc;
+use crate::client::{
+    parse::quantity_u64,
+    rpc::Rpc,
+    tx::{send, wait_for_receipt, Outcome, Request, SendOptions},
+};
 use crate::proof::{save, AtArgs, OutArgs};
 use tally_verify::{records::NOTARY, text::utc};
 
@@ -166,7 +172,9 @@ pub fn run(cmd: NotaryCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Hashes `files`, stamps them batch by batch and writes their receipts.
+/// Hashes `files`, sends one stamping transaction per batch without
+/// waiting between them (consecutive nonces, so the node can put several
+/// in one block), then waits for each and writes its files' receipts.
 fn stamp(
     files: &[PathBuf],
     label: &str,
@@ -174,30 +182,59 @@ fn stamp(
     tx: &TxArgs,
 ) -> anyhow::Result<()> {
     let files = hash::expand(files)?;
-    let files = files.as_slice();
-    let hashes = hash::hash_files(files)?;
+    let hashes = hash::hash_files(&files)?;
     let rpc = Rpc::connect(&tx.rpc)?;
-    let chain_id = crate::client::parse::quantity_u64(&rpc.call("eth_chainId", vec![])?)
-        .context("eth_chainId")?;
-    for (n, (batch_files, batch)) in files
-        .chunks(MAX_BATCH)
-        .zip(hashes.chunks(MAX_BATCH))
-        .enumerate()
-    {
-        let documents: Vec<B256> = batch.to_vec();
-        let root = tally_primitives::merkle::root(&documents);
+    let chain_id = quantity_u64(&rpc.call("eth_chainId", vec![])?).context("eth_chainId")?;
+    let key = tx.signer.key()?;
+    let first_nonce = match tx.send.nonce {
+        Some(n) => n,
+        None => {
+            let from = tally_crypto::address_of(&key);
+            quantity_u64(&rpc.call("eth_getTransactionCount", vec![json!(from), json!("pending")])?)
+                .context("eth_getTransactionCount")?
+        }
+    };
+    let mut sent = Vec::new();
+    for (n, batch) in hashes.chunks(MAX_BATCH).enumerate() {
         let data = ITallyNotary::stampCall {
-            documents: documents.clone(),
+            documents: batch.to_vec(),
             label: label.to_string(),
         };
-        let outcome = submit(tx, &rpc, NOTARY, data.abi_encode())?;
-        let Some(mined) = receipt::Mined::from_outcome(&outcome) else {
-            println!("batch {} sent: {root} ({} files)", n + 1, documents.len());
-            continue;
+        let request = Request {
+            to: Some(NOTARY),
+            value: U256::ZERO,
+            data: Bytes::from(data.abi_encode()),
         };
+        let opts = SendOptions {
+            nonce: Some(first_nonce + n as u64),
+            no_wait: true,
+            ..tx.send.clone()
+        };
+        let outcome = send(&rpc, &key, &request, &opts, None)
+            .with_context(|| format!("stamping batch {} of {} documents", n + 1, batch.len()))?;
+        sent.push((outcome.hash, batch));
+    }
+    let file_batches = files.chunks(MAX_BATCH);
+    for ((hash, documents), batch_files) in sent.into_iter().zip(file_batches) {
+        let root = tally_primitives::merkle::root(documents);
+        if tx.send.no_wait {
+            println!("sent {hash}: {} document(s) under root {root}", documents.len());
+            continue;
+        }
+        let receipt = wait_for_receipt(&rpc, hash, Duration::from_secs(tx.send.wait_timeout))?;
+        let outcome = Outcome {
+            hash,
+            receipt: Some(receipt),
+            revert_reason: None,
+        };
+        if outcome.success() != Some(true) {
+            bail!("stamping transaction {hash} failed: its {} documents are not stamped", documents.len());
+        }
+        let mined = receipt::Mined::from_outcome(&outcome)
+            .context("the stamping receipt has no block number")?;
         let written = receipt::write_all(
             batch_files,
-            &documents,
+            documents,
             receipts,
             &receipt::Batch {
                 chain_id,
@@ -207,7 +244,8 @@ fn stamp(
             },
         )?;
         println!(
-            "stamped {} file(s) under root {root} in block {}; {written} receipt(s) written",
+            "stamped {} file(s) under root {root} in block {} (transaction {hash}); \
+             {written} receipt(s) written",
             documents.len(),
             mined.block_number
         );

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::B256;
 use anyhow::Context as _;
+use rayon::prelude::*;
 use serde::Serialize;
 use tally_primitives::merkle;
 
@@ -74,7 +75,7 @@ pub fn write_all(
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     let tree = merkle::Tree::new(documents);
-    for (i, (file, document)) in files.iter().zip(documents).enumerate() {
+    files.par_iter().zip(documents).enumerate().try_for_each(|(i, (file, document))| {
         let path = tree.proof(i).context("document outside its batch")?;
         let receipt = Receipt {
             format: "tally-notary-receipt/1",
@@ -89,7 +90,7 @@ pub fn write_all(
         };
         let out = receipt_path(file, dir);
         std::fs::write(&out, serde_json::to_string_pretty(&receipt)? + "\n")
-            .with_context(|| format!("cannot write receipt {}", out.display()))?;
-    }
+            .with_context(|| format!("cannot write receipt {}", out.display()))
+    })?;
     Ok(files.len())
 }
