@@ -30,6 +30,10 @@ pub struct DevArgs {
     /// Gas limit of every block.
     #[arg(long, default_value_t = 300_000_000)]
     gas_limit: u64,
+    /// Do not keep the SQL index of the chain (`index.sqlite` in the
+    /// datadir); `tally sql` then answers that it is off.
+    #[arg(long)]
+    no_index: bool,
 }
 
 /// A new dev chain's spec. Its blocks are sealed by `authority` (the dev
@@ -120,6 +124,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         node_key: Some(node_key),
         network: None,
         mining: None,
+        index: !args.no_index,
     };
     let runtime = crate::async_runtime()?;
     runtime.block_on(async move {
@@ -134,6 +139,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             &datadir,
             temp.is_some(),
             args.block_time,
+            !args.no_index,
         );
         shutdown.wait().await;
         eprintln!("shutting down...");
@@ -151,6 +157,7 @@ fn print_banner(
     datadir: &std::path::Path,
     temporary: bool,
     block_time: Option<f64>,
+    index: bool,
 ) {
     let mut out = String::new();
     out.push_str(&format!("Tally dev chain (chain id {})\n\n", spec.chain_id));
@@ -175,6 +182,14 @@ fn print_banner(
     match block_time {
         Some(t) if t > 0.0 => out.push_str(&format!("Sealing a block every {t} s\n")),
         _ => out.push_str("Sealing blocks as soon as transactions are pending\n"),
+    }
+    if index {
+        out.push_str(&format!(
+            "SQL index: {} (query it with `tally sql \"SELECT ...\"`)\n",
+            datadir.join("index.sqlite").display()
+        ));
+    } else {
+        out.push_str("SQL index: off (--no-index)\n");
     }
     out.push_str(&format!("Genesis: {}\n", node.genesis().hash));
     out.push_str(&format!(

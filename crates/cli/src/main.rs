@@ -19,6 +19,7 @@ mod notary;
 mod proof;
 mod settle;
 mod shutdown;
+mod sql;
 mod testnet;
 mod trace;
 mod verify;
@@ -105,6 +106,9 @@ enum Command {
     Proof(proof::ProofCommand),
     /// Check a proof offline, with no node, against a chain spec.
     Verify(verify::proof::VerifyProofArgs),
+    /// Read-only SQL over the node's index of the ledger (blocks,
+    /// transactions, logs, token transfers, system contracts' records).
+    Sql(sql::SqlArgs),
 }
 
 /// The multi-threaded runtime the node and the bench run on.
@@ -142,6 +146,7 @@ fn main() -> std::process::ExitCode {
         Command::Trace(cmd) => trace::run(cmd),
         Command::Proof(cmd) => proof::run(cmd),
         Command::Verify(args) => verify::proof::run(args),
+        Command::Sql(args) => sql::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

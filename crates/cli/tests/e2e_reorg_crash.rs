@@ -65,6 +65,7 @@ fn node_config(
         node_key: Some(NodeKey::from_bytes(&[key; 32])),
         network,
         mining: Some(MiningOptions { threads: 1 }),
+        index: false,
     }
 }
 

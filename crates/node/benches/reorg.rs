@@ -93,6 +93,7 @@ async fn start(spec: &ChainSpec, dir: &std::path::Path, i: u8) -> Node {
         node_key: Some(NodeKey::from_bytes(&[i; 32])),
         network: None,
         mining: Some(MiningOptions { threads: 0 }),
+        index: false,
     })
     .await
     .expect("node starts")

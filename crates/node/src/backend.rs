@@ -31,6 +31,7 @@ pub(crate) struct NodeBackend {
     pub engine_name: String,
     pub chain_tx: SyncSender<ChainMsg>,
     pub pending_txs: broadcast::Sender<B256>,
+    pub index: crate::sql_index::IndexAccess,
 }
 
 /// Blocks behind the best peer that still count as following the chain.
@@ -460,13 +461,25 @@ impl Backend for NodeBackend {
              tally_sender_recovery_seconds_total {}\n",
             pool.recovery_time().as_secs_f64()
         ));
+        text.push_str(&self.index.prometheus(head));
         text
     }
 
     fn metrics(&self) -> serde_json::Value {
         let mut snapshot = self.chain.metrics.snapshot();
         snapshot.sender_recovery_ms = self.chain.pool.recovery_time().as_secs_f64() * 1e3;
-        serde_json::to_value(snapshot).unwrap_or_default()
+        let mut metrics = serde_json::to_value(snapshot).unwrap_or_default();
+        self.index
+            .add_metrics(self.chain.head.read().number, &mut metrics);
+        metrics
+    }
+
+    fn sql(
+        &self,
+        query: &str,
+        params: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, BackendError> {
+        self.index.query(query, &params)
     }
 
     fn mining_info(&self) -> Option<MiningInfo> {
@@ -640,20 +653,24 @@ impl Backend for NodeBackend {
         number: u64,
     ) -> Result<StateProof, BackendError> {
         let p = self.account_proof(address, slots, number)?;
+        // Offline proofs carry the compact encoding; eth_getProof keeps
+        // jmt's borsh (`account_proof`).
+        let (proof, slot_proofs) = p.compact_proofs().map_err(internal)?;
         Ok(StateProof {
             account: p.account.map(|a| AccountFields {
                 nonce: a.nonce,
                 balance: a.balance,
                 code_hash: a.code_hash,
             }),
-            proof: p.proof,
+            proof,
             slots: p
                 .storage
                 .into_iter()
-                .map(|s| SlotProof {
+                .zip(slot_proofs)
+                .map(|(s, proof)| SlotProof {
                     slot: s.slot,
                     value: s.value,
-                    proof: s.proof,
+                    proof,
                 })
                 .collect(),
         })

@@ -11,7 +11,8 @@ use tally_primitives::{Address, ChainSpec};
 /// Everything a node needs to start.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
-    /// Holds `chain.redb` (and `node.key`, see [`node_key_in`]).
+    /// Holds `chain.redb`, `index.sqlite` (the SQL index) and `node.key`
+    /// (see [`node_key_in`]).
     pub datadir: PathBuf,
     pub spec: ChainSpec,
     /// JSON-RPC over HTTP and WebSocket, on one port.
@@ -31,6 +32,9 @@ pub struct NodeConfig {
     /// Build blocks to be mined (PoW), rewards and fees to `beneficiary`;
     /// `None` only verifies.
     pub mining: Option<MiningOptions>,
+    /// Keep the SQL index of the chain in `datadir/index.sqlite` and answer
+    /// `tally_sql` and `GET /sql` from it.
+    pub index: bool,
 }
 
 /// How this node mines.

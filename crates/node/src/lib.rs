@@ -17,7 +17,9 @@
 //! `mining` runs the engine's sealer on threads; `import` verifies and
 //! executes blocks from outside; `reorg` switches branches atomically;
 //! `driver` is the chain thread that owns the engine and the block tree
-//! ([`tally_chain::BlockTree`]); `net` talks to peers; `backend` answers RPC.
+//! ([`tally_chain::BlockTree`]); `net` talks to peers; `backend` answers RPC;
+//! `sql_index` keeps the SQL index ([`tally_sql`]) in step with the chain on
+//! its own thread, woken by each new block.
 
 mod adapters;
 mod admin;
@@ -34,6 +36,7 @@ mod net_state;
 mod node;
 mod producer;
 mod reorg;
+mod sql_index;
 mod view;
 
 pub use config::{node_key_in, MiningOptions, NetworkOptions, NodeConfig};

@@ -8,6 +8,7 @@ use crate::{
     error::NodeError,
     metrics::Metrics,
     mining::MiningShared,
+    sql_index::{IndexAccess, IndexService},
     NodeConfig,
 };
 use crate::{net_state::NetShared, NetworkOptions};
@@ -38,6 +39,9 @@ pub struct Node {
     chain: Chain,
     network: Option<NetworkHandle>,
     net_tasks: Vec<tokio::task::JoinHandle<()>>,
+    index: IndexAccess,
+    /// Follows the chain into the SQL index; `None` when it is off.
+    indexer: Option<IndexService>,
 }
 
 /// The libp2p settings for this chain: topics and protocols named by the
@@ -123,11 +127,13 @@ impl Node {
         };
         let tree = driver::load_tree(&chain, finalized)?;
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
+        let index = IndexAccess::open(&config.datadir, config.index);
         let backend = NodeBackend {
             chain: chain.clone(),
             engine_name,
             chain_tx: chain_tx.clone(),
             pending_txs,
+            index: index.clone(),
         };
         let rpc_config = RpcConfig {
             addr: config.rpc_addr,
@@ -146,6 +152,14 @@ impl Node {
             driver::spawn(chain.clone(), engine, tree, bft, chain_tx.clone(), chain_rx)
                 .map_err(|e| NodeError::Chain(format!("cannot start the chain thread: {e}")))?;
         tracing::info!(number = head.number, hash = %head.hash, "chain head");
+        let indexer = match &index {
+            IndexAccess::On(sql) => {
+                Some(IndexService::start(&chain, sql.clone()).map_err(|e| {
+                    NodeError::Chain(format!("cannot start the SQL index thread: {e}"))
+                })?)
+            }
+            _ => None,
+        };
         let mut node = Node {
             rpc,
             chain_tx,
@@ -156,6 +170,8 @@ impl Node {
             chain,
             network: None,
             net_tasks: Vec::new(),
+            index,
+            indexer,
         };
         if let Some(options) = &config.network {
             let key = config
@@ -228,6 +244,7 @@ impl Node {
             engine_name: String::new(),
             chain_tx: self.chain_tx.clone(),
             pending_txs: broadcast::channel(1).0,
+            index: self.index.clone(),
         }
     }
 
@@ -286,6 +303,10 @@ impl Node {
         // have ended: a restart on the same datadir must find it closed.
         for task in self.net_tasks.drain(..) {
             let _ = task.await;
+        }
+        // The index thread reads the chain database: it too must be gone.
+        if let Some(indexer) = self.indexer.take() {
+            indexer.stop().await;
         }
         let _ = self.chain_tx.send(ChainMsg::Shutdown);
         if let Some(t) = self.chain_thread.take() {

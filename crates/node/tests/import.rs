@@ -50,6 +50,7 @@ async fn start_with(dir: &std::path::Path, spec: ChainSpec, key: Option<NodeKey>
         node_key: key,
         network: None,
         mining: None,
+        index: false,
     })
     .await
     .unwrap()

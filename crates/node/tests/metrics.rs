@@ -35,6 +35,7 @@ async fn prometheus_text_follows_the_chain() {
         node_key: None,
         network: None,
         mining: None,
+        index: false,
     })
     .await
     .unwrap();

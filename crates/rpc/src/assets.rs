@@ -372,6 +372,8 @@ mod tests {
                 "assets",
                 "settlement",
                 "ballots",
+                "notary",
+                "trace",
                 "asset"
             ]
         );

@@ -39,7 +39,7 @@ use crate::bft::{ChainParamsInfo, ValidatorSetChange};
 pub struct StateProof {
     /// `None`: no such account, and `proof` shows its absence.
     pub account: Option<AccountFields>,
-    /// borsh-encoded jmt proof of the account.
+    /// Compact state proof of the account (`tally_verify::state::compact`).
     pub proof: Bytes,
     pub slots: Vec<SlotProof>,
 }
@@ -104,6 +104,13 @@ impl BackendError {
             "proofs, the notary and traceability are not available on this node: \
              its backend does not read them"
                 .into(),
+        )
+    }
+
+    /// What [`Backend::sql`] answers by default: the node keeps no SQL index.
+    pub fn no_sql_index() -> Self {
+        BackendError::Unavailable(
+            "the SQL index is off on this node (started with --no-index)".into(),
         )
     }
 
@@ -395,6 +402,21 @@ pub trait Backend: Send + Sync + 'static {
         String::new()
     }
 
+    /// One read-only SQL statement over the node's SQL index, with
+    /// positional `?` parameters (`tally_sql`, `GET /sql`). Answers
+    /// `{columns, rows, truncated, elapsedMs}`; a refused or failing query
+    /// is [`BackendError::InvalidParams`] (or [`BackendError::Execution`]
+    /// past the time limit) with the index's message. Blocking: the server
+    /// runs it on the blocking pool.
+    fn sql(
+        &self,
+        query: &str,
+        params: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, BackendError> {
+        let _ = (query, params);
+        Err(BackendError::no_sql_index())
+    }
+
     // Peer controls (`admin_`, `tally_*Peer*`). Peers and addresses are
     // strings here (the RPC crate does not depend on the network crate):
     // the node parses them, answering [`BackendError::InvalidParams`] for
@@ -580,7 +602,7 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// The account and storage slots after block `number` with raw proofs
-    /// (borsh-encoded jmt) against that block's state root.
+    /// (compact state proofs, `tally_verify::state::compact`) against that block's state root.
     fn state_proof(
         &self,
         address: Address,

@@ -18,6 +18,9 @@
 //!   governance, roles); non-BFT backends answer that the chain is not BFT.
 //! - [`assets`]: native assets, shareholder ballots and settlement at any
 //!   block, an asset's decoded history, and the system contracts' ABIs.
+//! - [`sql`]: `tally_sql` and `GET /sql`, read-only SQL over the node's
+//!   index of the ledger.
+//! - `metrics_http`: `GET /metrics` and `GET /sql` beside JSON-RPC.
 //! - `server`: binding, limits, CORS, start/stop.
 
 mod admin;
@@ -40,6 +43,7 @@ mod misc;
 pub mod proofs;
 mod pubsub;
 mod server;
+pub mod sql;
 
 pub use api::{AdminNodeInfo, MiningStatus, NodeInfo};
 pub use backend::{

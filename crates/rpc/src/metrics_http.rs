@@ -1,6 +1,7 @@
-//! `GET /metrics` on the RPC port: the node's counters in Prometheus text
-//! format, so a scraper needs no second port. Every other request goes on to
-//! the JSON-RPC server untouched.
+//! Plain HTTP routes on the RPC port: `GET /metrics` (the node's counters
+//! in Prometheus text format, so a scraper needs no second port) and
+//! `GET /sql?q=…` (a read-only SQL query, see [`crate::sql`]). Every other
+//! request goes on to the JSON-RPC server untouched.
 
 use std::{
     sync::Arc,
@@ -62,6 +63,11 @@ where
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
             );
             return Box::pin(std::future::ready(Ok(resp)));
+        }
+        if req.method() == Method::GET && req.uri().path() == "/sql" {
+            let answer =
+                crate::sql::http_answer(self.backend.clone(), req.uri().query().map(str::to_owned));
+            return Box::pin(async move { Ok(answer.await) });
         }
         Box::pin(self.inner.call(req))
     }

@@ -22,6 +22,7 @@ use crate::logs::LogLimits;
 use crate::mining::MiningRpc;
 use crate::misc::MiscRpc;
 use crate::proofs::{ProofsApiServer, ProofsRpc};
+use crate::sql::{SqlApiServer, SqlRpc};
 
 /// Server settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,9 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
     let proofs = ProofsRpc {
         backend: backend.clone(),
     };
+    let sql = SqlRpc {
+        backend: backend.clone(),
+    };
     let misc = MiscRpc { backend };
     let mut module = RpcModule::new(());
     // Method names are unique across namespaces by construction, so merging
@@ -132,6 +136,7 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
         bft.into_rpc().remove_context(),
         assets.into_rpc().remove_context(),
         proofs.into_rpc().remove_context(),
+        sql.into_rpc().remove_context(),
     ] {
         if let Err(e) = module.merge(other) {
             tracing::error!(error = %e, "duplicate RPC method name");

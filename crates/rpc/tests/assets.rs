@@ -340,7 +340,7 @@ async fn ballots_settlements_and_abis() -> Res {
 
     let contracts = call(&c, "tally_getSystemContracts", json!([])).await?;
     let contracts = contracts.as_array().expect("array");
-    assert_eq!(contracts.len(), 6);
+    assert_eq!(contracts.len(), 8);
     let ballots = contracts
         .iter()
         .find(|c| c["name"] == "ballots")
@@ -372,6 +372,6 @@ async fn a_backend_without_system_contracts_says_so() -> Res {
     }
     // The ABIs need no state.
     let contracts = call(&c, "tally_getSystemContracts", json!([])).await?;
-    assert_eq!(contracts.as_array().map(Vec::len), Some(6));
+    assert_eq!(contracts.as_array().map(Vec::len), Some(8));
     Ok(())
 }

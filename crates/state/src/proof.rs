@@ -5,7 +5,8 @@
 //! leaf (if any) on the key's path and the sibling hashes up to the root.
 //! A key that is absent is proven by the empty subtree or by the one other
 //! leaf that occupies its path. They are checked by `tally_verify::state`,
-//! the same code the offline proof checker runs.
+//! the same code the offline proof checker runs, after conversion to the
+//! compact encoding offline proofs carry ([`AccountProof::compact_proofs`]).
 
 use crate::{
     trie::{self, NodeReader},
@@ -15,7 +16,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use jmt::KeyHash;
 use tally_primitives::Account;
 use tally_storage::schema::TRIE_NODES;
-use tally_verify::state::{verify_account, verify_slot, StateProofError};
+use tally_verify::state::{compact_from_jmt, verify_account, verify_slot, StateProofError};
 
 /// An account, some of its storage slots, and proofs of both against `root`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,14 +47,36 @@ impl AccountProof {
             what,
             reason: e.to_string(),
         };
-        verify_account(&self.proof, state_root, &self.address, &self.account)
-            .map_err(|e| invalid(format!("account {}", self.address), e))?;
+        let what = format!("account {}", self.address);
+        compact_from_jmt(&self.proof)
+            .and_then(|p| verify_account(&p, state_root, &self.address, &self.account))
+            .map_err(|e| invalid(what, e))?;
         for s in &self.storage {
             let slot = U256::from_be_bytes(s.slot.0);
-            verify_slot(&s.proof, state_root, &self.address, &slot, &s.value)
+            compact_from_jmt(&s.proof)
+                .and_then(|p| verify_slot(&p, state_root, &self.address, &slot, &s.value))
                 .map_err(|e| invalid(format!("slot {} of {}", s.slot, self.address), e))?;
         }
         Ok(())
+    }
+
+    /// The account's proof and each slot's, in order, in the compact
+    /// encoding `tally-proof/1` carries (`tally_verify::state::compact_from_jmt`):
+    /// one hash per non-empty sibling instead of jmt's whole nodes.
+    pub fn compact_proofs(&self) -> Result<(Bytes, Vec<Bytes>), StateError> {
+        let convert = |what: String, proof: &Bytes| {
+            compact_from_jmt(proof).map_err(|e| StateError::InvalidProof {
+                what,
+                reason: e.to_string(),
+            })
+        };
+        let account = convert(format!("account {}", self.address), &self.proof)?;
+        let slots = self
+            .storage
+            .iter()
+            .map(|s| convert(format!("slot {} of {}", s.slot, self.address), &s.proof))
+            .collect::<Result<_, _>>()?;
+        Ok((account, slots))
     }
 }
 

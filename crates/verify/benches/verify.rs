@@ -1,7 +1,7 @@
 //! Checking a notary proof: a document from a batch of 1,000, in a state
 //! of about 100,000 other leaves, under BFT finality (4 validators, the
 //! header carrying its parent's certificate as real BFT headers do) and
-//! under a dev authority. Prints each proof's JSON size.
+//! under a dev authority. Prints each proof's JSON size and where it goes.
 //!
 //! `cargo bench -p tally-verify --bench verify`
 
@@ -17,6 +17,21 @@ use tally_verify::{check, CheckOptions, Claim, Finality, Proof};
 
 const BATCH: usize = 1000;
 const FILLER: usize = 100_000;
+
+/// `"key":value` sizes of a JSON object's fields, as serialised.
+fn field_sizes(value: &serde_json::Value) -> String {
+    let Some(object) = value.as_object() else {
+        return String::new();
+    };
+    object
+        .iter()
+        .map(|(k, v)| {
+            let len = k.len() + 3 + serde_json::to_string(v).expect("serialises").len();
+            format!("{k} {len}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn sizes(name: &str, proof: &Proof) {
     let json = serde_json::to_vec(proof).expect("serialises");
@@ -36,6 +51,12 @@ fn sizes(name: &str, proof: &Proof) {
         n.revocation_proof.len(),
         finality,
     );
+    // Where the bytes are, field by field (each `"key":value`, without
+    // the commas between them).
+    let value = serde_json::to_value(proof).expect("serialises");
+    println!("  proof: {}", field_sizes(&value));
+    println!("  claim: {}", field_sizes(&value["claim"]));
+    println!("  finality: {}", field_sizes(&value["finality"]));
 }
 
 fn bench(c: &mut Criterion) {

@@ -11,7 +11,7 @@
 //!
 //! [`check`] runs in three steps: the envelope (format, chain id, chain
 //! spec hash) and the header's bytes; the claim against the header's roots
-//! (`claim`: Merkle paths to the transactions and receipts roots, jmt
+//! (`claim`: Merkle paths to the transactions and receipts roots, compact jmt
 //! proofs to the state root through [`state`], the system contracts'
 //! commitments from [`records`]); and the header's finality (`finality`:
 //! [`bft`] certificates, [`pow`] seals and the difficulty rule, the dev

@@ -10,31 +10,66 @@
 //!   word; zero slots are absent.
 //!
 //! The preimages differ in length, so account and slot keys cannot
-//! collide. A proof is a jmt `SparseMerkleProof<Sha256>` in borsh: the
-//! leaf on the key's path (if any) and the siblings up to the root. An
-//! absent key is proven by the empty subtree or by the one other leaf on
-//! its path. `tally-state` builds the tree and its proofs with these
-//! functions; the checker verifies with them.
+//! collide. A proof shows the leaf on the key's path (if any) and the
+//! siblings up to the root; an absent key is proven by the empty subtree
+//! or by the one other leaf on its path. jmt writes proofs as borsh
+//! `SparseMerkleProof<Sha256>`s (what `eth_getProof` returns);
+//! `tally-proof/1` carries them in the [`compact`] encoding, one hash per
+//! non-empty sibling, which [`compact_from_jmt`] converts to and
+//! [`verify_account`] and [`verify_slot`] check. `tally-state` builds the
+//! tree and its proofs with these functions; the checker verifies with
+//! them.
 
-use alloy_primitives::{keccak256, Address, B256, U256};
-use jmt::{proof::SparseMerkleProof, KeyHash, OwnedValue, RootHash};
+pub mod compact;
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use jmt::{KeyHash, OwnedValue};
 use tally_primitives::Account;
+
+pub use compact::{decode_jmt, CompactProof, ProofLeaf};
 
 /// Length of an account's value: nonce (8) ‖ balance (32) ‖ code hash (32).
 pub const ACCOUNT_LEN: usize = 72;
 
-type Proof = SparseMerkleProof<sha2::Sha256>;
-
 /// Why a state proof does not show what it claims.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StateProofError {
-    /// The bytes are not a borsh jmt proof.
+    /// The bytes are not a borsh jmt proof (converting one).
     #[error("undecodable: {0}")]
     Undecodable(String),
-    /// The proof decodes but does not lead to the root with this key and
-    /// value (jmt's reason).
-    #[error("{0}")]
-    Mismatch(String),
+    // The compact encoding.
+    #[error("undecodable: the proof is {len} bytes, its fields need {needed}")]
+    Truncated { len: usize, needed: usize },
+    #[error("undecodable: leaf tag {0:#04x}, expected 0x00 (no leaf) or 0x01 (a leaf)")]
+    LeafTag(u8),
+    #[error("undecodable: {0} siblings, more than a 256-bit key's path has")]
+    TooManySiblings(usize),
+    #[error("undecodable: the bitmap marks siblings past the last one")]
+    StrayBitmapBits,
+    #[error("undecodable: sibling {index} is marked non-empty but is the empty subtree's hash")]
+    PlaceholderSibling { index: usize },
+    #[error("undecodable: {extra} bytes follow the proof")]
+    TrailingBytes { extra: usize },
+    // What the proof shows.
+    #[error("the proof is for key {proof}, not {expected}")]
+    KeyMismatch { proof: B256, expected: B256 },
+    #[error(
+        "the proof's leaf holds a value with hash {proof}, the claimed value's hash is {expected}"
+    )]
+    ValueMismatch { proof: B256, expected: B256 },
+    #[error("the proof shows key {key} absent (an empty subtree), but a value was claimed")]
+    NoLeaf { key: B256 },
+    #[error("the proof shows key {key} present, but its absence was claimed")]
+    KeyPresent { key: B256 },
+    #[error("the proof's leaf {leaf} shares {common} leading bits with key {key}, fewer than its {siblings} siblings: the key would not fall in its subtree")]
+    LeafOffPath {
+        leaf: B256,
+        key: B256,
+        common: usize,
+        siblings: usize,
+    },
+    #[error("the proof leads to root {computed}, not {expected}")]
+    RootMismatch { computed: B256, expected: B256 },
 }
 
 pub fn account_key(address: &Address) -> KeyHash {
@@ -72,7 +107,14 @@ pub fn storage_value(v: &U256) -> Option<OwnedValue> {
     (!v.is_zero()).then(|| v.to_be_bytes::<32>().to_vec())
 }
 
-/// Checks that the borsh jmt proof `proof` shows leaf `key` holding `value`
+/// jmt's borsh proof (`SparseMerkleProof<Sha256>`, as the tree and
+/// `eth_getProof` give it) in the compact encoding `tally-proof/1`
+/// carries. The result verifies exactly when jmt's proof does.
+pub fn compact_from_jmt(borsh_bytes: &[u8]) -> Result<Bytes, StateProofError> {
+    decode_jmt(borsh_bytes).map(|p| Bytes::from(p.encode()))
+}
+
+/// Checks that the compact proof `proof` shows leaf `key` holding `value`
 /// (`None`: absent) in the tree with root `state_root`.
 pub fn verify_leaf(
     proof: &[u8],
@@ -80,15 +122,11 @@ pub fn verify_leaf(
     key: KeyHash,
     value: Option<&[u8]>,
 ) -> Result<(), StateProofError> {
-    let proof: Proof =
-        borsh::from_slice(proof).map_err(|e| StateProofError::Undecodable(e.to_string()))?;
-    proof
-        .verify(RootHash(state_root.0), key, value)
-        .map_err(|e| StateProofError::Mismatch(format!("{e:#}")))
+    CompactProof::decode(proof)?.verify(state_root, key, value)
 }
 
-/// Checks that `proof` shows `address` holding `account` (`None`: no
-/// such account) under `state_root`.
+/// Checks that the compact proof `proof` shows `address` holding
+/// `account` (`None`: no such account) under `state_root`.
 pub fn verify_account(
     proof: &[u8],
     state_root: &B256,
@@ -99,8 +137,8 @@ pub fn verify_account(
     verify_leaf(proof, state_root, account_key(address), value.as_deref())
 }
 
-/// Checks that `proof` shows slot `slot` of `address` holding `value`
-/// (zero: absent) under `state_root`.
+/// Checks that the compact proof `proof` shows slot `slot` of `address`
+/// holding `value` (zero: absent) under `state_root`.
 pub fn verify_slot(
     proof: &[u8],
     state_root: &B256,

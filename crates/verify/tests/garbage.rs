@@ -47,7 +47,7 @@ proptest! {
                 let h = bft_header(&w, NUMBER, &a);
                 let Finality::Bft { certificate, mut validator_set_changes } =
                     bft_finality(&w, &a, &a, &a, 5, &h) else { unreachable!() };
-                if let Some(p) = validator_set_changes[1].certified_parent.as_mut() {
+                if let Some(p) = validator_set_changes[0].certified_parent.as_mut() {
                     p.header = bytes;
                 }
                 proof.finality = Finality::Bft { certificate, validator_set_changes };

@@ -141,7 +141,7 @@ fn state_claims() {
     let e = err(&f.proof(Claim::Account(a)), &f.spec);
     assert!(
         e.starts_with(&format!(
-            "the proof of account {ALICE} does not check against the header's state root {}: Value hashes do not match",
+            "the proof of account {ALICE} does not check against the header's state root {}: the proof's leaf holds a value with hash",
             f.w.state_root
         )),
         "{e}"
@@ -344,30 +344,26 @@ fn bft() {
         )
     };
     assert_eq!(
-        change(&|c| c[0].validators.pop().map(drop).unwrap_or(())),
-        "the validator-set change at height 1 differs from the chain spec's validators"
-    );
-    assert_eq!(
-        change(&|c| c[1].certified_parent = None),
+        change(&|c| c[0].certified_parent = None),
         "validator-set change at height 5 has no certified header of block 4"
     );
     assert_eq!(
-        change(&|c| c[1].height = 13),
+        change(&|c| c[0].height = 13),
         "validator-set change at height 13 is out of order (after height 1, for block 12)"
     );
     assert_eq!(
-        change(&|c| c[1].height = 6),
+        change(&|c| c[0].height = 6),
         "validator-set change at height 6 carries block 4 instead of block 5"
     );
     assert_eq!(
         change(&|c| {
-            let dup = c[1].clone();
+            let dup = c[0].clone();
             c.push(dup)
         }),
         "validator-set change at height 5 is out of order (after height 5, for block 12)"
     );
     let e = change(&|c| {
-        if let Some(p) = c[1].certified_parent.as_mut() {
+        if let Some(p) = c[0].certified_parent.as_mut() {
             p.certificate.signatures.truncate(2);
         }
     });
@@ -376,7 +372,7 @@ fn bft() {
         "{e}"
     );
     assert_eq!(
-        change(&|c| c[1].validators.clear()),
+        change(&|c| c[0].validators.clear()),
         "validator-set change at height 5: the validator set is empty"
     );
     let pow = pow_spec(POW_LIMIT_BITS, 1);
@@ -384,6 +380,63 @@ fn bft() {
     assert_eq!(
         err(&p, &pow),
         "the proof carries BFT finality, but chain spec \"verify-pow\" runs proof of work"
+    );
+}
+
+/// The set at height 1 is the spec's: a proof may restate it as a first
+/// change at height 1 (older proofs do), but only as it is.
+#[test]
+fn bft_genesis_entry() {
+    let w = world(3, 20);
+    let a: Vec<_> = (1..=4).map(ed_key).collect();
+    let b: Vec<_> = (11..=14).map(ed_key).collect();
+    let spec = bft_spec(&a);
+    let h = bft_header(&w, NUMBER, &b);
+    let with = |finality: Finality| make_proof(&spec, tx_claim(&w, 0, false), &h, finality);
+    let good = bft_finality(&w, &a, &b, &b[..3], 5, &h);
+    let without = check(&with(good.clone()), &spec, &CheckOptions::default()).unwrap();
+    let Finality::Bft {
+        validator_set_changes,
+        ..
+    } = &good
+    else {
+        unreachable!()
+    };
+    assert!(validator_set_changes.iter().all(|c| c.height > 1));
+
+    // Restated, in another order: the same report.
+    let mut reversed = a.clone();
+    reversed.reverse();
+    let restated = with_genesis_entry(good.clone(), &reversed);
+    let v = check(&with(restated.clone()), &spec, &CheckOptions::default()).unwrap();
+    assert_eq!(v, without);
+
+    let genesis_err =
+        "the validator-set change at height 1 differs from the chain spec's validators";
+    let edit = |f: &dyn Fn(&mut Vec<tally_verify::ValidatorSetChange>)| {
+        let Finality::Bft {
+            certificate,
+            mut validator_set_changes,
+        } = restated.clone()
+        else {
+            unreachable!()
+        };
+        f(&mut validator_set_changes);
+        err(
+            &with(Finality::Bft {
+                certificate,
+                validator_set_changes,
+            }),
+            &spec,
+        )
+    };
+    assert_eq!(edit(&|c| c[0].validators.truncate(3)), genesis_err);
+    assert_eq!(edit(&|c| c[0].validators[0].power = 2), genesis_err);
+    assert_eq!(edit(&|c| c[0].validators = validators(&b)), genesis_err);
+    // Only as the first entry.
+    assert_eq!(
+        edit(&|c| c.swap(0, 1)),
+        "validator-set change at height 1 is out of order (after height 5, for block 12)"
     );
 }
 

@@ -125,6 +125,18 @@ fn cases() -> &'static [Case] {
             CheckOptions::default(),
         );
 
+        add(
+            "trace, bft with the genesis set restated and a change".into(),
+            make_proof(
+                &bft,
+                trace_claim(&w),
+                &bh,
+                with_genesis_entry(bft_finality(&w, &a, &b, &b, 5, &bh), &a),
+            ),
+            &bft,
+            CheckOptions::default(),
+        );
+
         let pow = pow_spec(POW_LIMIT_BITS, 2);
         let (block, later) = pow_chain(&w, &pow, 3);
         add(

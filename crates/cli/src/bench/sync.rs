@@ -120,6 +120,7 @@ async fn catch_up(args: &SyncArgs, source: &SourceChain) -> anyhow::Result<Measu
         node_key: Some(source::producer_key()),
         network: Some(NetworkOptions::new(loopback()?)),
         mining: None,
+        index: false,
     })
     .await
     .context("cannot start the source node")?;
@@ -156,6 +157,7 @@ async fn follow(args: &SyncArgs, source: &SourceChain, serving: &Node) -> anyhow
         node_key: Some(NodeKey::generate()),
         network: Some(network),
         mining: None,
+        index: false,
     };
 
     let bar = bar("syncing   ", "blocks");

@@ -50,6 +50,10 @@ pub struct NodeArgs {
     /// (overrides `beneficiary` in node.toml).
     #[arg(long, value_name = "ADDRESS")]
     coinbase: Option<Address>,
+    /// Do not keep the SQL index of the chain (`index.sqlite` in the
+    /// datadir); `tally sql` then answers that it is off.
+    #[arg(long)]
+    no_index: bool,
 }
 
 /// What this node does on its chain.
@@ -186,6 +190,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         node_key: Some(key.clone()),
         network: Some(settings.network.clone()),
         mining,
+        index: !args.no_index,
     };
     let runtime = crate::async_runtime()?;
     runtime.block_on(async move {

@@ -87,6 +87,7 @@ pub fn config(
         node_key: Some(key),
         network,
         mining: None,
+        index: false,
     }
 }
 

@@ -251,12 +251,17 @@ impl MemTree {
         (tree, B256::from(roots[0].0))
     }
 
-    /// The borsh jmt proof of `key`.
-    pub fn prove(&self, key: KeyHash) -> Bytes {
+    /// jmt's borsh proof of `key`, as `eth_getProof` gives it.
+    pub fn prove_jmt(&self, key: KeyHash) -> Bytes {
         let (_, proof) = Sha256Jmt::new(self)
             .get_with_proof(key, 0)
             .expect("the tree answers");
         Bytes::from(borsh::to_vec(&proof).expect("a proof encodes"))
+    }
+
+    /// The compact proof of `key`, as `tally-proof/1` carries it.
+    pub fn prove(&self, key: KeyHash) -> Bytes {
+        state::compact_from_jmt(&self.prove_jmt(key)).expect("jmt's proof converts")
     }
 
     pub fn prove_account(&self, a: &Address) -> Bytes {
@@ -661,6 +666,7 @@ pub fn bft_header(w: &World, number: u64, signers: &[SigningKey]) -> Header {
 /// BFT finality for block `h` (hash `hash`): genesis validators `a`, who
 /// hand over to `b` at height `change_at` (certified by `a` on block
 /// `change_at - 1`, a block of `w`); `b` certify the block with `signers`.
+/// As the node builds it: the genesis set (the spec's) is left out.
 pub fn bft_finality(
     w: &World,
     a: &[SigningKey],
@@ -673,21 +679,38 @@ pub fn bft_finality(
     let parent_hash = parent.hash();
     Finality::Bft {
         certificate: certificate(signers, h.number, h.hash()),
-        validator_set_changes: vec![
-            ValidatorSetChange {
-                height: 1,
-                validators: validators(a),
-                certified_parent: None,
-            },
-            ValidatorSetChange {
-                height: change_at,
-                validators: validators(b),
-                certified_parent: Some(CertifiedHeader {
-                    header: rlp(&parent),
-                    certificate: certificate(&a[..3], change_at - 1, parent_hash),
-                }),
-            },
-        ],
+        validator_set_changes: vec![ValidatorSetChange {
+            height: change_at,
+            validators: validators(b),
+            certified_parent: Some(CertifiedHeader {
+                header: rlp(&parent),
+                certificate: certificate(&a[..3], change_at - 1, parent_hash),
+            }),
+        }],
+    }
+}
+
+/// `finality` with a first change at height 1 restating `genesis` (the
+/// spec's validators, or not), as older proofs carry it.
+pub fn with_genesis_entry(finality: Finality, genesis: &[SigningKey]) -> Finality {
+    let Finality::Bft {
+        certificate,
+        mut validator_set_changes,
+    } = finality
+    else {
+        panic!("not BFT finality")
+    };
+    validator_set_changes.insert(
+        0,
+        ValidatorSetChange {
+            height: 1,
+            validators: validators(genesis),
+            certified_parent: None,
+        },
+    );
+    Finality::Bft {
+        certificate,
+        validator_set_changes,
     }
 }
 

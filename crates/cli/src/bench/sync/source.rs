@@ -186,6 +186,7 @@ fn node_config(datadir: PathBuf, spec: ChainSpec) -> anyhow::Result<NodeConfig> 
         node_key: Some(producer_key()),
         network: None,
         mining: None,
+        index: false,
     })
 }
 

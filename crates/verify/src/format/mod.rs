@@ -1,11 +1,16 @@
 //! The `tally-proof/1` format (documented in `docs/proofs.md`).
 //!
-//! JSON with camelCase fields; byte strings are 0x-hex. A proof is
-//! self-contained: the checker needs nothing but it and the chain spec.
+//! JSON with camelCase fields; hashes, addresses and signatures are 0x-hex
+//! as in Ethereum's JSON-RPC, and the opaque byte strings (headers, state
+//! proofs, receipts) are standard base64 with padding, a third smaller
+//! than hex. A proof is self-contained: the checker needs nothing but it
+//! and the chain spec.
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use serde::{Deserialize, Serialize};
 use tally_primitives::{merkle::MerkleProof, BftValidator, CommitCertificate};
+
+mod b64;
 
 /// The format tag every proof carries.
 pub const FORMAT: &str = "tally-proof/1";
@@ -23,6 +28,7 @@ pub struct Proof {
     pub claim: Claim,
     /// The exact RLP of the header of the block the claim is proven at;
     /// the block hash is recomputed from it.
+    #[serde(with = "b64")]
     pub header: Bytes,
     pub finality: Finality,
 }
@@ -53,7 +59,7 @@ pub struct TxClaim {
     pub path: MerkleProof,
     /// The transaction's EIP-2718 bytes (they hash to `txHash`), so the
     /// checker can show sender, recipient and value; optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::option")]
     pub raw: Option<Bytes>,
 }
 
@@ -65,6 +71,7 @@ pub struct ReceiptClaim {
     /// the receipt's.
     pub tx_path: MerkleProof,
     /// The receipt's RLP (its Keccak-256 is the receipts-root leaf).
+    #[serde(with = "b64")]
     pub receipt: Bytes,
     pub path: MerkleProof,
 }
@@ -75,7 +82,8 @@ pub struct AccountClaim {
     pub address: Address,
     /// `None`: no such account, and `proof` shows its absence.
     pub account: Option<AccountFields>,
-    /// borsh-encoded jmt sparse Merkle proof of `keccak256(address)`.
+    /// Compact state proof (`state::compact`) of `keccak256(address)`.
+    #[serde(with = "b64")]
     pub proof: Bytes,
 }
 
@@ -101,7 +109,8 @@ pub struct StorageClaim {
 pub struct SlotProof {
     pub slot: B256,
     pub value: U256,
-    /// borsh-encoded jmt sparse Merkle proof of `keccak256(address ‖ slot)`.
+    /// Compact state proof (`state::compact`) of `keccak256(address ‖ slot)`.
+    #[serde(with = "b64")]
     pub proof: Bytes,
 }
 
@@ -117,12 +126,14 @@ pub struct NotaryClaim {
     pub record: NotaryRecord,
     /// Proof of the notary's `batch` slot for `root`, which holds
     /// `records::notary::record_commitment` of `record`.
+    #[serde(with = "b64")]
     pub record_proof: Bytes,
     /// The submitter's revocation or supersession of the document, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation: Option<Revocation>,
     /// Proof of the notary's `revoked` slot for (submitter, document):
     /// present with `revocation`'s commitment, or absent.
+    #[serde(with = "b64")]
     pub revocation_proof: Bytes,
 }
 
@@ -159,6 +170,7 @@ pub struct TraceClaim {
     pub events: Vec<TraceEventRecord>,
     /// Proof of the traceability contract's `head` slot for the product,
     /// which holds the hash chain over `product` and `events`.
+    #[serde(with = "b64")]
     pub head_proof: Bytes,
 }
 
@@ -200,7 +212,7 @@ pub enum Finality {
     Authority,
     /// A BFT commit certificate of the block, checked against the
     /// validator set at its height, rebuilt from the chain spec's genesis
-    /// validators through `validatorSetChanges`.
+    /// validators (the set at height 1) through `validatorSetChanges`.
     #[serde(rename_all = "camelCase")]
     Bft {
         certificate: CommitCertificate,
@@ -210,12 +222,16 @@ pub enum Finality {
     /// order), each meeting the target the chain spec's difficulty rule
     /// gives it.
     #[serde(rename_all = "camelCase")]
-    Pow { descendants: Vec<Bytes> },
+    Pow {
+        #[serde(with = "b64::list")]
+        descendants: Vec<Bytes>,
+    },
 }
 
 /// From `height` on, `validators` sign; `certifiedParent` is block
-/// `height - 1` with its certificate by the set before (absent at
-/// height 1, the chain spec's set).
+/// `height - 1` with its certificate by the set before. The set at
+/// height 1 is the chain spec's: proofs leave it out, and a first entry at
+/// height 1 (without `certifiedParent`) must restate it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidatorSetChange {
@@ -229,6 +245,7 @@ pub struct ValidatorSetChange {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CertifiedHeader {
     /// Exact RLP of the header.
+    #[serde(with = "b64")]
     pub header: Bytes,
     pub certificate: CommitCertificate,
 }

@@ -1,0 +1,393 @@
+//! The SQL index of the canonical chain ([`tally_sql`]), kept in
+//! `index.sqlite` in the datadir, and what RPC reads of it.
+//!
+//! The index runs on its own thread, never on the chain thread. At start it
+//! catches up from whatever it holds; then each block the chain thread
+//! publishes wakes it to sync again. The wake-up carries nothing: the index
+//! reads the chain database by number and finds reorgs itself, so a missed
+//! or lagged wake-up costs nothing but a moment's delay, and a failed sync
+//! is logged and retried. Queries run on the RPC server's blocking pool, on
+//! the index's own read-only connections.
+
+use std::{
+    path::Path,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
+        Arc,
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+use tally_primitives::B256;
+use tally_rpc::BackendError;
+use tally_sql::{BlockSource, Index, IndexedBlock, QueryError, QueryLimits, SourceError};
+use tally_state::ChainDb;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::chain::Chain;
+
+/// The index's file in the datadir.
+pub const INDEX_FILE: &str = "index.sqlite";
+
+/// How often catch-up progress is logged.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// A sync runs at least this often even without a new block, so a lost
+/// wake-up (the relay task gone) delays the index, never stops it.
+const IDLE_SYNC: Duration = Duration::from_secs(30);
+/// The first retry after a failed sync; later ones back off to the cap.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// The canonical chain in the node's database, as the index reads it.
+struct ChainSource {
+    db: ChainDb,
+    /// Set on shutdown: reads fail, so a long catch-up stops after the
+    /// current block (whole blocks already written stay).
+    stop: Arc<AtomicBool>,
+}
+
+fn source_error(e: tally_state::StateError) -> SourceError {
+    SourceError::new(e)
+}
+
+impl ChainSource {
+    fn check_stop(&self) -> Result<(), SourceError> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(SourceError::new("the node is shutting down"));
+        }
+        Ok(())
+    }
+}
+
+impl BlockSource for ChainSource {
+    fn head(&self) -> Result<Option<(u64, B256)>, SourceError> {
+        self.check_stop()?;
+        let head = self.db.head().map_err(source_error)?;
+        Ok(Some((head.number, head.hash)))
+    }
+
+    fn block(&self, number: u64) -> Result<Option<IndexedBlock>, SourceError> {
+        // The block and its receipts are two reads; a reorg between them
+        // makes the receipts of the block read first disappear. Read again:
+        // a few tries always suffice unless the chain reorgs continuously.
+        const TRIES: usize = 4;
+        for _ in 0..TRIES {
+            self.check_stop()?;
+            let Some(block) = self.db.block_by_number(number).map_err(source_error)? else {
+                return Ok(None);
+            };
+            if let Some(receipts) = self.db.receipts(block.hash()).map_err(source_error)? {
+                return Ok(Some(IndexedBlock { block, receipts }));
+            }
+        }
+        Err(SourceError::new(format!(
+            "block {number} has no receipts in the chain database, or it was replaced \
+             {TRIES} times while being read"
+        )))
+    }
+
+    fn hash(&self, number: u64) -> Result<Option<B256>, SourceError> {
+        self.check_stop()?;
+        Ok(self
+            .db
+            .header_by_number(number)
+            .map_err(source_error)?
+            .map(|h| h.hash))
+    }
+}
+
+/// What RPC sees of the index.
+#[derive(Clone)]
+pub(crate) enum IndexAccess {
+    /// The node runs without it (`--no-index`).
+    Off,
+    /// It could not be opened; the reason says how to fix it.
+    Broken(Arc<str>),
+    On(Arc<Index>),
+}
+
+impl IndexAccess {
+    /// Opens `datadir/index.sqlite`. A failure is logged and leaves the
+    /// node running without an index: the node is more than its index.
+    pub fn open(datadir: &Path, enabled: bool) -> Self {
+        if !enabled {
+            return IndexAccess::Off;
+        }
+        let path = datadir.join(INDEX_FILE);
+        match Index::open(&path) {
+            Ok(index) => IndexAccess::On(Arc::new(index)),
+            Err(e) => {
+                tracing::error!("the SQL index is unavailable: {e}");
+                IndexAccess::Broken(e.to_string().into())
+            }
+        }
+    }
+
+    fn index(&self) -> Result<&Arc<Index>, BackendError> {
+        match self {
+            IndexAccess::Off => Err(BackendError::no_sql_index()),
+            IndexAccess::Broken(reason) => Err(BackendError::Unavailable(format!(
+                "the SQL index is unavailable on this node: {reason}"
+            ))),
+            IndexAccess::On(index) => Ok(index),
+        }
+    }
+
+    /// `tally_sql` and `GET /sql`: one read-only query with the default
+    /// limits (10,000 rows, 5 seconds).
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Value, BackendError> {
+        let index = self.index()?;
+        let answer = index
+            .query(sql, params, QueryLimits::default())
+            .map_err(|e| match e {
+                // The query was fine but too slow: not a bad parameter.
+                QueryError::Timeout { .. } => BackendError::Execution {
+                    message: e.to_string(),
+                    data: None,
+                },
+                QueryError::Open { .. } => BackendError::Internal(e.to_string()),
+                other => BackendError::InvalidParams(other.to_string()),
+            })?;
+        Ok(json!({
+            "columns": answer.columns,
+            "rows": answer.rows,
+            "truncated": answer.truncated,
+            "elapsedMs": answer.elapsed_ms,
+        }))
+    }
+
+    /// The index's head, its lag behind `chain_head` and the rows it wrote
+    /// since the node started; `None` without an index.
+    fn gauges(&self, chain_head: u64) -> Option<(Option<u64>, u64, u64)> {
+        let IndexAccess::On(index) = self else {
+            return None;
+        };
+        let stats = index.stats();
+        let lag = match stats.head {
+            Some(head) => chain_head.saturating_sub(head),
+            None => chain_head.saturating_add(1),
+        };
+        Some((stats.head, lag, stats.rows_written))
+    }
+
+    /// Adds `indexHead`, `indexLag` and `indexRowsWritten` to the
+    /// `tally_metrics` object (nothing when the index is off).
+    pub fn add_metrics(&self, chain_head: u64, metrics: &mut Value) {
+        let (Some((head, lag, rows)), Some(object)) =
+            (self.gauges(chain_head), metrics.as_object_mut())
+        else {
+            return;
+        };
+        object.insert("indexHead".into(), json!(head));
+        object.insert("indexLag".into(), json!(lag));
+        object.insert("indexRowsWritten".into(), json!(rows));
+    }
+
+    /// The same gauges in Prometheus text (nothing when the index is off).
+    pub fn prometheus(&self, chain_head: u64) -> String {
+        let Some((head, lag, rows)) = self.gauges(chain_head) else {
+            return String::new();
+        };
+        // An empty index has no head block: -1, below genesis.
+        let head = head.map_or(-1.0, |h| h as f64);
+        format!(
+            "# HELP tally_index_head_block Highest block in the SQL index (-1: empty).\n\
+             # TYPE tally_index_head_block gauge\n\
+             tally_index_head_block {head}\n\
+             # HELP tally_index_lag_blocks Blocks the SQL index is behind the chain head.\n\
+             # TYPE tally_index_lag_blocks gauge\n\
+             tally_index_lag_blocks {lag}\n\
+             # HELP tally_index_rows_written_total Rows the SQL index wrote since the node started.\n\
+             # TYPE tally_index_rows_written_total counter\n\
+             tally_index_rows_written_total {rows}\n"
+        )
+    }
+}
+
+/// The indexing thread and the task that wakes it.
+pub(crate) struct IndexService {
+    stop: Arc<AtomicBool>,
+    relay: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IndexService {
+    /// Starts following `chain` (inside a tokio runtime).
+    pub fn start(chain: &Chain, index: Arc<Index>) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        // One pending wake-up is enough: a sync reads up to the head.
+        let (wake_tx, wake_rx) = mpsc::sync_channel(1);
+        // Subscribed before the catch-up, so a block committed during it
+        // leaves a wake-up behind.
+        let relay = tokio::spawn(relay(chain.new_blocks.subscribe(), wake_tx));
+        let source = ChainSource {
+            db: chain.db.clone(),
+            stop: stop.clone(),
+        };
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("tally-sql-index".into())
+            .spawn(move || follow(&index, &source, &wake_rx, &flag));
+        let thread = match thread {
+            Ok(t) => t,
+            Err(e) => {
+                relay.abort();
+                return Err(e);
+            }
+        };
+        Ok(IndexService {
+            stop,
+            relay: Some(relay),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread after the block it is writing and waits for it, so
+    /// the chain database is closed when the node has stopped.
+    pub async fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(relay) = self.relay.take() {
+            relay.abort();
+            // The relay owns the wake-up sender: once it is gone, the
+            // thread's wait ends at once.
+            let _ = relay.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+impl Drop for IndexService {
+    fn drop(&mut self) {
+        // A node dropped without `stop`: the thread ends at its next read
+        // or wake-up.
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(relay) = self.relay.take() {
+            relay.abort();
+        }
+    }
+}
+
+/// Turns the node's new-block broadcast into wake-ups.
+async fn relay(
+    mut blocks: tokio::sync::broadcast::Receiver<Arc<tally_rpc::NewBlock>>,
+    wake: SyncSender<()>,
+) {
+    loop {
+        match blocks.recv().await {
+            // Lagged: blocks were missed; the sync reads them anyway.
+            Ok(_) | Err(RecvError::Lagged(_)) => match wake.try_send(()) {
+                Ok(()) | Err(TrySendError::Full(())) => {}
+                Err(TrySendError::Disconnected(())) => return,
+            },
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The thread: catch up, then sync on every wake-up until stopped.
+fn follow(index: &Index, source: &ChainSource, wake: &Receiver<()>, stop: &AtomicBool) {
+    let mut caught_up = false;
+    let mut failures: u32 = 0;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let result = if caught_up {
+            index.sync(source, &mut |_| {})
+        } else {
+            catch_up(index, source)
+        };
+        match result {
+            Ok(report) => {
+                caught_up = true;
+                failures = 0;
+                if report.unwound > 0 {
+                    tracing::info!(
+                        unwound = report.unwound,
+                        indexed = report.indexed,
+                        head = ?report.head,
+                        "SQL index followed a reorg"
+                    );
+                }
+            }
+            Err(_) if stop.load(Ordering::Relaxed) => return,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let delay = RETRY_FIRST
+                    .saturating_mul(1 << failures.saturating_sub(1).min(6))
+                    .min(RETRY_MAX);
+                tracing::warn!(
+                    "the SQL index could not follow the chain (retrying in {}s): {e}",
+                    delay.as_secs()
+                );
+                if !pause(wake, stop, delay) {
+                    return;
+                }
+                continue;
+            }
+        }
+        match wake.recv_timeout(IDLE_SYNC) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// The first sync after start, with progress in the logs.
+fn catch_up(
+    index: &Index,
+    source: &ChainSource,
+) -> Result<tally_sql::SyncReport, tally_sql::IndexError> {
+    let started = Instant::now();
+    let from = index.stats().head;
+    if let Some((head, _)) = source.head()? {
+        if from != Some(head) {
+            let at = from.map_or_else(|| "empty".to_string(), |n| format!("at block {n}"));
+            tracing::info!("SQL index {at}, chain head {head}: catching up");
+        }
+    }
+    let mut last_log = started;
+    let report = index.sync(source, &mut |p| {
+        if last_log.elapsed() >= PROGRESS_EVERY {
+            last_log = Instant::now();
+            let at = p.indexed.unwrap_or(0);
+            tracing::info!("indexing: block {at} of {}", p.head);
+        }
+    })?;
+    if report.indexed > 0 || report.unwound > 0 {
+        tracing::info!(
+            blocks = report.indexed,
+            rows = report.rows,
+            unwound = report.unwound,
+            head = ?report.head,
+            seconds = format_args!("{:.1}", started.elapsed().as_secs_f64()),
+            "SQL index caught up"
+        );
+    }
+    Ok(report)
+}
+
+/// Waits `delay` (ignoring wake-ups) unless the node stops; `false` when
+/// it does.
+fn pause(wake: &Receiver<()>, stop: &AtomicBool, delay: Duration) -> bool {
+    let deadline = Instant::now() + delay;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        match wake.recv_timeout(left) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
