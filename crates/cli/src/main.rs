@@ -185,4 +185,34 @@ mod tests {
         );
         assert!(super::Cli::try_parse_from(["tally", "init", "--consensus", "pow"]).is_err());
     }
+
+    #[test]
+    fn sql_takes_a_query_or_schema_and_nodes_take_no_index() {
+        for ok in [
+            &["tally", "sql", "SELECT 1"][..],
+            &[
+                "tally", "sql", "SELECT ?", "--param", "-1", "--format", "csv",
+            ],
+            &["tally", "sql", "--schema"],
+            &["tally", "dev", "--no-index"],
+            &[
+                "tally",
+                "node",
+                "--config",
+                "n.toml",
+                "--chain",
+                "c.toml",
+                "--no-index",
+            ],
+        ] {
+            assert!(super::Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            &["tally", "sql"][..],
+            &["tally", "sql", "--schema", "SELECT 1"],
+            &["tally", "sql", "SELECT 1", "--format", "xml"],
+        ] {
+            assert!(super::Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
 }

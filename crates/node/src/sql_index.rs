@@ -308,10 +308,10 @@ fn follow(index: &Index, source: &ChainSource, wake: &Receiver<()>, stop: &Atomi
                 failures = 0;
                 if report.unwound > 0 {
                     tracing::info!(
-                        unwound = report.unwound,
-                        indexed = report.indexed,
-                        head = ?report.head,
-                        "SQL index followed a reorg"
+                        "SQL index followed a reorg: {} blocks unwound, {} indexed, at block {}",
+                        report.unwound,
+                        report.indexed,
+                        report.head.unwrap_or(0)
                     );
                 }
             }
@@ -361,12 +361,12 @@ fn catch_up(
     })?;
     if report.indexed > 0 || report.unwound > 0 {
         tracing::info!(
-            blocks = report.indexed,
-            rows = report.rows,
-            unwound = report.unwound,
-            head = ?report.head,
-            seconds = format_args!("{:.1}", started.elapsed().as_secs_f64()),
-            "SQL index caught up"
+            "SQL index caught up at block {}: {} blocks ({} rows) indexed, {} unwound, in {:.1}s",
+            report.head.unwrap_or(0),
+            report.indexed,
+            report.rows,
+            report.unwound,
+            started.elapsed().as_secs_f64()
         );
     }
     Ok(report)

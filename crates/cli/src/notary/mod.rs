@@ -190,8 +190,11 @@ fn stamp(
         Some(n) => n,
         None => {
             let from = tally_crypto::address_of(&key);
-            quantity_u64(&rpc.call("eth_getTransactionCount", vec![json!(from), json!("pending")])?)
-                .context("eth_getTransactionCount")?
+            quantity_u64(&rpc.call(
+                "eth_getTransactionCount",
+                vec![json!(from), json!("pending")],
+            )?)
+            .context("eth_getTransactionCount")?
         }
     };
     let mut sent = Vec::new();
@@ -218,7 +221,10 @@ fn stamp(
     for ((hash, documents), batch_files) in sent.into_iter().zip(file_batches) {
         let root = tally_primitives::merkle::root(documents);
         if tx.send.no_wait {
-            println!("sent {hash}: {} document(s) under root {root}", documents.len());
+            println!(
+                "sent {hash}: {} document(s) under root {root}",
+                documents.len()
+            );
             continue;
         }
         let receipt = wait_for_receipt(&rpc, hash, Duration::from_secs(tx.send.wait_timeout))?;
@@ -228,7 +234,10 @@ fn stamp(
             revert_reason: None,
         };
         if outcome.success() != Some(true) {
-            bail!("stamping transaction {hash} failed: its {} documents are not stamped", documents.len());
+            bail!(
+                "stamping transaction {hash} failed: its {} documents are not stamped",
+                documents.len()
+            );
         }
         let mined = receipt::Mined::from_outcome(&outcome)
             .context("the stamping receipt has no block number")?;

@@ -75,22 +75,26 @@ pub fn write_all(
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     let tree = merkle::Tree::new(documents);
-    files.par_iter().zip(documents).enumerate().try_for_each(|(i, (file, document))| {
-        let path = tree.proof(i).context("document outside its batch")?;
-        let receipt = Receipt {
-            format: "tally-notary-receipt/1",
-            file: file.display().to_string(),
-            document: *document,
-            chain_id: batch.chain_id,
-            root: batch.root,
-            path,
-            label: &batch.label,
-            tx_hash: batch.mined.tx_hash,
-            block_number: batch.mined.block_number,
-        };
-        let out = receipt_path(file, dir);
-        std::fs::write(&out, serde_json::to_string_pretty(&receipt)? + "\n")
-            .with_context(|| format!("cannot write receipt {}", out.display()))
-    })?;
+    files
+        .par_iter()
+        .zip(documents)
+        .enumerate()
+        .try_for_each(|(i, (file, document))| {
+            let path = tree.proof(i).context("document outside its batch")?;
+            let receipt = Receipt {
+                format: "tally-notary-receipt/1",
+                file: file.display().to_string(),
+                document: *document,
+                chain_id: batch.chain_id,
+                root: batch.root,
+                path,
+                label: &batch.label,
+                tx_hash: batch.mined.tx_hash,
+                block_number: batch.mined.block_number,
+            };
+            let out = receipt_path(file, dir);
+            std::fs::write(&out, serde_json::to_string_pretty(&receipt)? + "\n")
+                .with_context(|| format!("cannot write receipt {}", out.display()))
+        })?;
     Ok(files.len())
 }
