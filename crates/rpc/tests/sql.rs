@@ -5,6 +5,7 @@
 //! (-32000 / 503). The index itself is tested in `tally-sql`, and through
 //! a real node in `crates/cli/tests/sql_cli.rs`.
 
+#[macro_use]
 mod common;
 
 use std::io::{Read, Write};
@@ -16,60 +17,18 @@ use common::bare::Bare;
 use common::client::{call, rpc_error, serve_backend};
 use common::TestBackend;
 use serde_json::{json, Value};
-use tally_primitives::{
-    Account, Address, Bytes, Receipt, SealedBlock, SealedHeader, TxLocation, B256,
-};
-use tally_rpc::{
-    Backend, BackendError, CallOutcome, CallRequest, NewBlock, PendingTransaction, SyncProgress,
-};
-use tokio::sync::broadcast;
+use tally_rpc::{Backend, BackendError};
 
 type Res<T = ()> = anyhow::Result<T>;
 
 /// The fixture chain plus an SQL "index" that records what it was asked.
 struct WithSql {
-    bare: Bare,
+    bare: Arc<TestBackend>,
     asked: Mutex<Vec<(String, Vec<Value>)>>,
 }
 
-macro_rules! delegate {
-    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret {
-            Backend::$name(&self.bare $(, $arg)*)
-        })*
-    };
-}
-
 impl Backend for WithSql {
-    delegate! {
-        fn chain_id(&self) -> u64;
-        fn client_version(&self) -> String;
-        fn engine_name(&self) -> String;
-        fn head(&self) -> SealedHeader;
-        fn safe_number(&self) -> u64;
-        fn finalized_number(&self) -> u64;
-        fn header_by_number(&self, number: u64) -> Result<Option<SealedHeader>, BackendError>;
-        fn header_by_hash(&self, hash: B256) -> Result<Option<SealedHeader>, BackendError>;
-        fn block_by_number(&self, number: u64) -> Result<Option<SealedBlock>, BackendError>;
-        fn block_by_hash(&self, hash: B256) -> Result<Option<SealedBlock>, BackendError>;
-        fn receipts(&self, block_hash: B256) -> Result<Option<Vec<Receipt>>, BackendError>;
-        fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, BackendError>;
-        fn pending_transaction(&self, tx_hash: B256) -> Result<Option<PendingTransaction>, BackendError>;
-        fn pending_transaction_hashes(&self) -> Vec<B256>;
-        fn account(&self, address: Address, number: u64) -> Result<Option<Account>, BackendError>;
-        fn storage(&self, address: Address, slot: B256, number: u64) -> Result<B256, BackendError>;
-        fn code(&self, address: Address, number: u64) -> Result<Bytes, BackendError>;
-        fn proof(&self, address: Address, slots: Vec<B256>, number: u64) -> Result<serde_json::Value, BackendError>;
-        fn call(&self, request: &CallRequest, number: u64) -> Result<CallOutcome, BackendError>;
-        fn send_raw_transaction(&self, raw: Bytes) -> Result<B256, BackendError>;
-        fn pending_nonce(&self, address: Address) -> Result<u64, BackendError>;
-        fn peer_count(&self) -> usize;
-        fn syncing(&self) -> Option<SyncProgress>;
-        fn next_base_fee(&self) -> u64;
-        fn suggested_priority_fee(&self) -> u128;
-        fn subscribe_new_blocks(&self) -> broadcast::Receiver<Arc<NewBlock>>;
-        fn subscribe_pending_txs(&self) -> broadcast::Receiver<B256>;
-    }
+    delegate_required_backend!(bare);
 
     fn sql(&self, query: &str, params: Vec<Value>) -> Result<Value, BackendError> {
         self.asked
@@ -131,7 +90,7 @@ async fn get_async(addr: SocketAddr, path: &str) -> (u16, Value) {
 #[tokio::test]
 async fn queries_reach_the_backend_and_answers_come_back() -> Res {
     let backend = Arc::new(WithSql {
-        bare: Bare(TestBackend::fixture()),
+        bare: TestBackend::fixture(),
         asked: Mutex::default(),
     });
     let (server, client) = serve_backend(backend.clone()).await?;

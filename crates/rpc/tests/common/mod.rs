@@ -3,6 +3,48 @@
 
 #![allow(dead_code)]
 
+/// Implements every required [`Backend`] method by delegating to the
+/// `TestBackend` behind `self.$field` (an `Arc<TestBackend>`), so a test
+/// backend writes only the optional methods it is about.
+macro_rules! delegate_required_backend {
+    ($field:tt) => {
+        delegate_required_backend!(@each $field;
+            fn chain_id(&self) -> u64;
+            fn client_version(&self) -> String;
+            fn engine_name(&self) -> String;
+            fn head(&self) -> tally_primitives::SealedHeader;
+            fn safe_number(&self) -> u64;
+            fn finalized_number(&self) -> u64;
+            fn header_by_number(&self, number: u64) -> Result<Option<tally_primitives::SealedHeader>, tally_rpc::BackendError>;
+            fn header_by_hash(&self, hash: tally_primitives::B256) -> Result<Option<tally_primitives::SealedHeader>, tally_rpc::BackendError>;
+            fn block_by_number(&self, number: u64) -> Result<Option<tally_primitives::SealedBlock>, tally_rpc::BackendError>;
+            fn block_by_hash(&self, hash: tally_primitives::B256) -> Result<Option<tally_primitives::SealedBlock>, tally_rpc::BackendError>;
+            fn receipts(&self, block_hash: tally_primitives::B256) -> Result<Option<Vec<tally_primitives::Receipt>>, tally_rpc::BackendError>;
+            fn tx_location(&self, tx_hash: tally_primitives::B256) -> Result<Option<tally_primitives::TxLocation>, tally_rpc::BackendError>;
+            fn pending_transaction(&self, tx_hash: tally_primitives::B256) -> Result<Option<tally_rpc::PendingTransaction>, tally_rpc::BackendError>;
+            fn pending_transaction_hashes(&self) -> Vec<tally_primitives::B256>;
+            fn account(&self, address: tally_primitives::Address, number: u64) -> Result<Option<tally_primitives::Account>, tally_rpc::BackendError>;
+            fn storage(&self, address: tally_primitives::Address, slot: tally_primitives::B256, number: u64) -> Result<tally_primitives::B256, tally_rpc::BackendError>;
+            fn code(&self, address: tally_primitives::Address, number: u64) -> Result<tally_primitives::Bytes, tally_rpc::BackendError>;
+            fn proof(&self, address: tally_primitives::Address, slots: Vec<tally_primitives::B256>, number: u64) -> Result<serde_json::Value, tally_rpc::BackendError>;
+            fn call(&self, request: &tally_rpc::CallRequest, number: u64) -> Result<tally_rpc::CallOutcome, tally_rpc::BackendError>;
+            fn send_raw_transaction(&self, raw: tally_primitives::Bytes) -> Result<tally_primitives::B256, tally_rpc::BackendError>;
+            fn pending_nonce(&self, address: tally_primitives::Address) -> Result<u64, tally_rpc::BackendError>;
+            fn peer_count(&self) -> usize;
+            fn syncing(&self) -> Option<tally_rpc::SyncProgress>;
+            fn next_base_fee(&self) -> u64;
+            fn suggested_priority_fee(&self) -> u128;
+            fn subscribe_new_blocks(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<tally_rpc::NewBlock>>;
+            fn subscribe_pending_txs(&self) -> tokio::sync::broadcast::Receiver<tally_primitives::B256>;
+        );
+    };
+    (@each $field:tt; $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        $(fn $name(&self $(, $arg: $ty)*) -> $ret {
+            tally_rpc::Backend::$name(&*self.$field $(, $arg)*)
+        })*
+    };
+}
+
 pub mod bare;
 pub mod client;
 
