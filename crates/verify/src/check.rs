@@ -37,7 +37,9 @@ pub struct Verified {
     /// Whether the block is tied to the trusted root: a seal or certificate
     /// the chain spec's keys made, or the user's checkpoint. `false`: the
     /// claim holds for this header, but nothing shows the header is the
-    /// chain's (no seal, or proof of work without a checkpoint).
+    /// chain's (no seal, proof of work, or a BFT certificate by a set that
+    /// validator-set changes in the proof name, whose lists are not
+    /// proven; each without a checkpoint).
     pub anchored: bool,
 }
 

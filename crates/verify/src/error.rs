@@ -134,6 +134,13 @@ pub enum VerifyError {
         hash: B256,
         target: B256,
     },
+    #[error("block {number}'s timestamp {timestamp} is before that of its parent, block {parent} ({parent_timestamp}): timestamps may not go back")]
+    PowTimestamp {
+        number: u64,
+        timestamp: u64,
+        parent: u64,
+        parent_timestamp: u64,
+    },
     #[error("descendant {index} of the proof is block {found} with parent {parent}, expected block {expected} with parent {expected_parent}")]
     PowLink {
         index: usize,

@@ -292,11 +292,44 @@ fn bft_with_a_validator_set_change() {
     let finality = bft_finality(&w, &a, &b, &b[..3], 5, &h);
     let proof = make_proof(&spec, notary_claim(&w, 0), &h, finality);
     let v = ok(&proof, &spec, &CheckOptions::default());
-    assert!(v.anchored);
+    // The new list is not proven (anyone can attach a real certified
+    // header to a list of their own): not anchored, and said so.
+    assert!(!v.anchored);
     assert_eq!(
         v.finality,
-        "block 12 is final: signed by validators holding 3 of 4 power (more than two thirds: \
-         3 needed), validator set rebuilt from the chain spec through 1 change"
+        "block 12 is signed by validators holding 3 of 4 power (more than two thirds: 3 \
+         needed) of a validator set rebuilt from the chain spec through 1 change, but the \
+         validator list of 1 governance change (at height 5) is taken as given in the proof, \
+         not proven: the block is final only if that list is the one governance installed"
+    );
+    assert_eq!(
+        v.trusted_root,
+        format!(
+            "trusted: the chain spec \"verify-bft\" (hash {}), and the validator list of 1 \
+             governance change (at height 5), taken as given in the proof (not proven): give a \
+             checkpoint (block 12's hash, from a source you trust) to anchor it",
+            spec.hash()
+        )
+    );
+    // The block's hash as a checkpoint anchors it.
+    let cp = CheckOptions {
+        checkpoint: Some(h.hash()),
+        ..Default::default()
+    };
+    let v = ok(&proof, &spec, &cp);
+    assert!(v.anchored);
+    assert!(
+        v.finality.ends_with("; block 12's hash is your checkpoint"),
+        "{}",
+        v.finality
+    );
+    assert_eq!(
+        v.trusted_root,
+        format!(
+            "trusted: checkpoint {} (with the chain spec \"verify-bft\" (hash {}))",
+            h.hash(),
+            spec.hash()
+        )
     );
     // Without the change, the new validators are strangers.
     let Finality::Bft { certificate, .. } = &proof.finality else {
@@ -324,8 +357,89 @@ fn bft_with_a_validator_set_change() {
         &spec,
         &Default::default(),
     );
+    assert!(v.anchored);
+    assert!(
+        v.finality.starts_with("block 12 is final: "),
+        "{}",
+        v.finality
+    );
     assert!(v.finality.contains("4 of 4 power"), "{}", v.finality);
     assert!(v.finality.ends_with("through 0 changes"), "{}", v.finality);
+}
+
+/// The forgery the format allows: a real certified header of block 11
+/// (public: every block's header carries its parent's certificate), a
+/// change at height 12 listing keys no real set holds, and a block of the
+/// forger's making signed by those keys. It checks, but is not anchored.
+#[test]
+fn bft_forged_change_is_not_anchored() {
+    let w = world(3, 50);
+    let a: Vec<_> = (1..=4).map(ed_key).collect();
+    let forger: Vec<_> = (61..=63).map(ed_key).collect();
+    let spec = bft_spec(&a);
+    let h = bft_header(&w, NUMBER, &a[..3]);
+    let finality = bft_finality(&w, &a, &forger, &forger, NUMBER, &h);
+    let proof = make_proof(&spec, notary_claim(&w, 0), &h, finality);
+    let v = ok(&proof, &spec, &CheckOptions::default());
+    assert!(!v.anchored);
+    assert!(!v.finality.contains("is final:"), "{}", v.finality);
+    assert!(
+        v.finality.contains(
+            "the validator list of 1 governance change (at height 12) is taken as given in \
+             the proof, not proven"
+        ),
+        "{}",
+        v.finality
+    );
+    assert!(
+        v.trusted_root
+            .contains("taken as given in the proof (not proven)"),
+        "{}",
+        v.trusted_root
+    );
+    // Two forged changes: both named.
+    let more: Vec<_> = (71..=73).map(ed_key).collect();
+    let Finality::Bft {
+        certificate,
+        mut validator_set_changes,
+    } = bft_finality(&w, &a, &forger, &more, 9, &h)
+    else {
+        unreachable!()
+    };
+    let parent = bft_header(&w, 11, &forger);
+    validator_set_changes.push(tally_verify::ValidatorSetChange {
+        height: 12,
+        validators: validators(&more),
+        certified_parent: Some(tally_verify::CertifiedHeader {
+            header: rlp(&parent),
+            certificate: certificate_by(&forger, &parent),
+        }),
+    });
+    let two = Finality::Bft {
+        certificate,
+        validator_set_changes,
+    };
+    let v = ok(
+        &make_proof(&spec, notary_claim(&w, 0), &h, two),
+        &spec,
+        &CheckOptions::default(),
+    );
+    assert!(!v.anchored);
+    assert!(
+        v.finality.contains(
+            "the validator lists of 2 governance changes (at heights 9 and 12) are taken as \
+             given in the proof, not proven: the block is final only if those lists are the \
+             ones governance installed"
+        ),
+        "{}",
+        v.finality
+    );
+    // Any checkpoint but the block's own hash is refused.
+    let other = CheckOptions {
+        checkpoint: Some(B256::repeat_byte(7)),
+        ..Default::default()
+    };
+    assert!(check(&proof, &spec, &other).is_err());
 }
 
 fn certificate_by(
@@ -383,4 +497,74 @@ fn pow_reports_confirmations_and_work() {
     );
 }
 
+/// Timestamps in the future ease every later block's target (down to the
+/// limit, the cheapest), and the proven block's own bits are held only to
+/// the limit: blocks easier than the chain's initial difficulty are never
+/// called final, however many.
+#[test]
+fn pow_below_the_initial_difficulty_is_not_final() {
+    const INITIAL: u32 = 0x200f_ffff;
+    let w = world(3, 50);
+    let spec = pow_spec(INITIAL, 2);
+    let on_time = |n: u64| header(&w, n, B256::ZERO, Bytes::new()).timestamp;
+    let (block, _) = pow_chain(&w, &spec, 0);
+    let claim = || notary_claim(&w, 0);
+    // On schedule: the initial difficulty throughout, and final.
+    let later = pow_descendants(&w, &spec, &block, &[on_time(13), on_time(14)]);
+    let v = ok(
+        &make_proof(&spec, claim(), &block, pow_finality(&later)),
+        &spec,
+        &CheckOptions::default(),
+    );
+    assert!(
+        v.finality
+            .contains(": final under the chain spec's finality depth of 2;"),
+        "{}",
+        v.finality
+    );
+    // Block 13 a day ahead: blocks 14 on get the limit's target.
+    let day = 86_400;
+    let later = pow_descendants(
+        &w,
+        &spec,
+        &block,
+        &[on_time(13) + day, on_time(14) + day, on_time(15) + day],
+    );
+    assert_eq!(later[1].bits, POW_LIMIT_BITS);
+    let v = ok(
+        &make_proof(&spec, claim(), &block, pow_finality(&later)),
+        &spec,
+        &CheckOptions::default(),
+    );
+    assert!(!v.anchored);
+    assert!(!v.finality.contains(": final"), "{}", v.finality);
+    assert!(
+        v.finality.contains(
+            "block 12 has 3 confirmations (36 hashes of work expected, its own included): not \
+             final: the work is below the chain's initial difficulty (2 of the 4 blocks \
+             checked, from block 14, have a target easier than the chain spec's initial bits \
+             0x200fffff give)"
+        ),
+        "{}",
+        v.finality
+    );
+    // The proven block itself at the limit (its parent is not in the proof).
+    let mut easy = header(&w, NUMBER, B256::repeat_byte(0x99), Bytes::new());
+    easy.bits = POW_LIMIT_BITS;
+    let easy = mine(easy);
+    let later = pow_descendants(&w, &spec, &easy, &[on_time(13), on_time(14)]);
+    let v = ok(
+        &make_proof(&spec, claim(), &easy, pow_finality(&later)),
+        &spec,
+        &CheckOptions::default(),
+    );
+    assert!(
+        v.finality
+            .contains("not final: the work is below the chain's initial difficulty (1 of the 3 blocks checked, from block 12,"),
+        "{}",
+        v.finality
+    );
+}
+
 use alloy_primitives::{Address, Bytes, B256};
+use tally_verify::pow::POW_LIMIT_BITS;

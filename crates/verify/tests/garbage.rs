@@ -19,6 +19,67 @@ fn base() -> (Proof, tally_primitives::ChainSpec) {
     )
 }
 
+/// The base's claim on a mined PoW header, with these descendants: the
+/// block's own seal checks, so `check` reads the descendants.
+fn pow_base(descendants: Vec<Bytes>) -> (Proof, tally_primitives::ChainSpec) {
+    let w = world(4, 30);
+    let spec = pow_spec(POW_LIMIT_BITS, 1);
+    let mut h = header(&w, NUMBER, B256::ZERO, Bytes::new());
+    h.bits = POW_LIMIT_BITS;
+    let h = mine(h);
+    let proof = make_proof(
+        &spec,
+        notary_claim(&w, 0),
+        &h,
+        Finality::Pow { descendants },
+    );
+    (proof, spec)
+}
+
+/// The base's claim on a BFT header, certified by a set changed at height
+/// 5, whose certified header (block 4) is `parent` if given: the block's
+/// certificate is by a real set, so `check` reads the certified header.
+fn bft_base(parent: Option<Bytes>) -> (Proof, tally_primitives::ChainSpec) {
+    let w = world(4, 30);
+    let a: Vec<_> = (1..=4).map(ed_key).collect();
+    let spec = bft_spec(&a);
+    let h = bft_header(&w, NUMBER, &a);
+    let Finality::Bft {
+        certificate,
+        mut validator_set_changes,
+    } = bft_finality(&w, &a, &a, &a, 5, &h)
+    else {
+        unreachable!()
+    };
+    if let (Some(bytes), Some(p)) = (parent, validator_set_changes[0].certified_parent.as_mut()) {
+        p.header = bytes;
+    }
+    let finality = Finality::Bft {
+        certificate,
+        validator_set_changes,
+    };
+    (make_proof(&spec, notary_claim(&w, 0), &h, finality), spec)
+}
+
+/// Ungarbled, the PoW and BFT bases check: garbage in their descendant or
+/// certified header is what `check` refuses.
+#[test]
+fn the_bases_check() {
+    let opts = CheckOptions::default();
+    let (proof, spec) = base();
+    check(&proof, &spec, &opts).unwrap();
+    let (proof, spec) = bft_base(None);
+    check(&proof, &spec, &opts).unwrap();
+    let (mut block_proof, spec) = pow_base(Vec::new());
+    check(&block_proof, &spec, &opts).unwrap();
+    // A real descendant of the mined block.
+    let block: tally_primitives::Header = alloy_rlp::decode_exact(&block_proof.header).unwrap();
+    let w = world(4, 30);
+    let later = pow_descendants(&w, &spec, &block, &[block.timestamp + 2]);
+    block_proof.finality = pow_finality(&later);
+    check(&block_proof, &spec, &opts).unwrap();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
@@ -30,27 +91,19 @@ proptest! {
         let (mut proof, spec) = base();
         let bytes = Bytes::from(bytes);
         let mut spec = spec;
+        // What the error must name, for the fields read after others.
+        let mut names = "";
         match (field, &mut proof.claim) {
             (0, _) => proof.header = bytes,
             (1, Claim::Notary(n)) => n.record_proof = bytes,
             (2, Claim::Notary(n)) => n.revocation_proof = bytes,
             (3, _) => {
-                spec = pow_spec(POW_LIMIT_BITS, 1);
-                proof.spec_hash = spec.hash();
-                proof.finality = Finality::Pow { descendants: vec![bytes] };
+                (proof, spec) = pow_base(vec![bytes]);
+                names = "descendant 0 of the proof";
             }
             (4, _) => {
-                let a: Vec<_> = (1..=4).map(ed_key).collect();
-                spec = bft_spec(&a);
-                proof.spec_hash = spec.hash();
-                let w = world(3, 5);
-                let h = bft_header(&w, NUMBER, &a);
-                let Finality::Bft { certificate, mut validator_set_changes } =
-                    bft_finality(&w, &a, &a, &a, 5, &h) else { unreachable!() };
-                if let Some(p) = validator_set_changes[0].certified_parent.as_mut() {
-                    p.header = bytes;
-                }
-                proof.finality = Finality::Bft { certificate, validator_set_changes };
+                (proof, spec) = bft_base(Some(bytes));
+                names = "validator-set change at height 5: the certified header";
             }
             _ => {
                 let w = world(3, 5);
@@ -59,7 +112,10 @@ proptest! {
                 proof.claim = Claim::Account(a);
             }
         }
-        prop_assert!(check(&proof, &spec, &CheckOptions::default()).is_err());
+        let result = check(&proof, &spec, &CheckOptions::default());
+        prop_assert!(result.is_err());
+        let e = result.unwrap_err().to_string();
+        prop_assert!(e.starts_with(names), "{}", e);
     }
 
     #[test]

@@ -495,6 +495,44 @@ fn pow() {
         e,
         "block 13 has difficulty bits 0x1f00ffff, the chain spec's difficulty rule gives 0x207fffff"
     );
+    // A descendant whose timestamp goes back before its parent's (the
+    // rule's bits for it do not depend on it: only the next block's do).
+    let mut back = later[0].clone();
+    back.timestamp = block.timestamp - 1;
+    let back = mine(back);
+    assert_eq!(
+        err(
+            &make_proof(&spec, claim(), &block, pow_finality(&[back])),
+            &spec
+        ),
+        format!(
+            "block 13's timestamp {} is before that of its parent, block 12 ({}): timestamps \
+             may not go back",
+            block.timestamp - 1,
+            block.timestamp
+        )
+    );
+    // Further down the chain, too; the same timestamp as the parent is fine.
+    let times = [
+        later[0].timestamp,
+        later[0].timestamp,
+        later[0].timestamp - 1,
+    ];
+    let same = pow_descendants(&w, &spec, &block, &times);
+    check(
+        &make_proof(&spec, claim(), &block, pow_finality(&same[..2])),
+        &spec,
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    let e = err(
+        &make_proof(&spec, claim(), &block, pow_finality(&same)),
+        &spec,
+    );
+    assert!(
+        e.starts_with("block 15's timestamp ") && e.contains("its parent, block 14 ("),
+        "{e}"
+    );
     // Bits easier than the limit, and a seal that is no nonce.
     let mut easy = block.clone();
     easy.bits = 0x2100_ffff;

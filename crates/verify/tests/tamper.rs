@@ -14,7 +14,8 @@
 //!   each documented in docs/proofs.md ("Limits"):
 //!   * a validator list in a BFT validator-set change is taken as given
 //!     (a change's certified header proves the block before it, not the
-//!     list);
+//!     list), which is why such a proof is not anchored without a
+//!     checkpoint;
 //!   * the leaf count of a transaction's Merkle path only shapes the path:
 //!     counts that give the same shape lead to the same root. The checker
 //!     states neither the count nor the position for that reason, so its

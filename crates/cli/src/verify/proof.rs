@@ -9,7 +9,7 @@ use tally_primitives::ChainSpec;
 use tally_verify::{check, text::utc, CheckOptions, Finality};
 
 use crate::client::parse::parse_b256;
-use crate::notary::document_hash;
+use crate::notary::hash::file_hash;
 
 #[derive(clap::Args)]
 pub struct VerifyProofArgs {
@@ -33,13 +33,7 @@ pub fn run(args: VerifyProofArgs) -> anyhow::Result<()> {
         .with_context(|| format!("the chain spec {}", args.chain.display()))?;
     let proof = crate::proof::load(&args.proof)?;
     let document = match &args.file {
-        Some(f) => {
-            let arg = f.to_string_lossy();
-            if !f.is_file() {
-                bail!("{} is not a file", f.display());
-            }
-            Some(document_hash(&arg)?)
-        }
+        Some(f) => Some(file_hash(f)?),
         None => None,
     };
     let checkpoint = match &args.checkpoint {
@@ -69,6 +63,18 @@ pub fn run(args: VerifyProofArgs) -> anyhow::Result<()> {
                 "  note: proof of work shows the work built on block {}, not that no heavier \
                  chain exists; pass --checkpoint HASH to anchor it to a block you trust",
                 verified.block_number
+            );
+            Ok(())
+        }
+        // Certified by a set that a validator-set change in the proof
+        // names: the lists are not proven, say so, but the proof holds.
+        (Finality::Bft { .. }, false) => {
+            println!(
+                "  note: block {} is certified by a validator set the proof's validator-set \
+                 changes name, and their validator lists are taken on trust (not proven from \
+                 governance state); pass --checkpoint HASH (block {}'s hash, from a source you \
+                 trust) to anchor it",
+                verified.block_number, verified.block_number
             );
             Ok(())
         }

@@ -53,5 +53,6 @@ pub(super) fn check(spec: &ChainSpec, block: &Block) -> Result<Evidence, VerifyE
         ),
         anchored: true,
         later: Vec::new(),
+        unproven: None,
     })
 }

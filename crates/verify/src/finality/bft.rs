@@ -5,7 +5,12 @@
 //!
 //! The new lists themselves are taken as given: a change's certified
 //! header proves the block before it was committed, not the list (that
-//! would take a state proof of the governance contract).
+//! would take a state proof of the governance contract). Certified headers
+//! are public, so anyone can attach a real one to a change listing keys of
+//! their own and sign a block of their own making: a block whose set went
+//! through a change is therefore not anchored (only a checkpoint anchors
+//! it), and the report names the changes taken on trust. A block signed by
+//! the chain spec's own validators is.
 
 use alloy_primitives::B256;
 use tally_primitives::{BftValidator, ChainSpec, CommitCertificate, EngineSpec};
@@ -34,7 +39,7 @@ pub(super) fn check(
     let number = block.header.number;
     let mut set = Validators::new(&bft.validators).map_err(VerifyError::SpecValidators)?;
     let mut last = 1u64;
-    let mut applied = 0usize;
+    let mut applied = Vec::new();
     for (i, change) in changes.iter().enumerate() {
         let height = change.height;
         if height == 1 && i == 0 {
@@ -84,7 +89,7 @@ pub(super) fn check(
         set = Validators::new(&change.validators)
             .map_err(|source| VerifyError::ChangeValidators { height, source })?;
         last = height;
-        applied += 1;
+        applied.push(height);
     }
     let signed = verify_block_certificate(chain_id, number, block.hash, certificate, &set)
         .map_err(|source| VerifyError::Certificate {
@@ -92,17 +97,55 @@ pub(super) fn check(
             source,
         })?;
     let total = set.total_power();
+    let signed = format!(
+        "signed by validators holding {signed} of {total} power (more than two thirds: {} \
+         needed)",
+        quorum(total)
+    );
+    if applied.is_empty() {
+        return Ok(Evidence {
+            line: format!(
+                "block {number} is final: {signed}, validator set rebuilt from the chain spec \
+                 through 0 changes"
+            ),
+            anchored: true,
+            later: Vec::new(),
+            unproven: None,
+        });
+    }
+    let (lists, are, those) = if applied.len() == 1 {
+        ("list", "is", "that list is the one")
+    } else {
+        ("lists", "are", "those lists are the ones")
+    };
+    let unproven = format!(
+        "the validator {lists} of {} (at {})",
+        plural(applied.len(), "governance change", "governance changes"),
+        heights(&applied)
+    );
     Ok(Evidence {
         line: format!(
-            "block {number} is final: signed by validators holding {signed} of {total} power \
-             (more than two thirds: {} needed), validator set rebuilt from the chain spec \
-             through {}",
-            quorum(total),
-            plural(applied, "change", "changes")
+            "block {number} is {signed} of a validator set rebuilt from the chain spec through \
+             {}, but {unproven} {are} taken as given in the proof, not proven: the block is \
+             final only if {those} governance installed",
+            plural(applied.len(), "change", "changes")
         ),
-        anchored: true,
+        anchored: false,
         later: Vec::new(),
+        unproven: Some(unproven),
     })
+}
+
+/// "height 5", "heights 5 and 9", "heights 5, 9 and 14".
+fn heights(list: &[u64]) -> String {
+    match list {
+        [one] => format!("height {one}"),
+        [init @ .., last] => {
+            let init: Vec<_> = init.iter().map(u64::to_string).collect();
+            format!("heights {} and {last}", init.join(", "))
+        }
+        [] => "no height".into(),
+    }
 }
 
 fn sorted(list: &[BftValidator]) -> Vec<(B256, u64)> {

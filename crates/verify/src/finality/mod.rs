@@ -14,12 +14,16 @@ use crate::{check::Block, Finality, VerifyError};
 /// What a kind of evidence showed.
 pub(crate) struct Evidence {
     pub line: String,
-    /// The chain spec's keys (or its validators' successors) vouch for the
-    /// block.
+    /// The chain spec's own keys vouch for the block: the dev authority's
+    /// seal, or a certificate by the spec's validators. Not a set some
+    /// validator-set change in the proof names: its list is unproven.
     pub anchored: bool,
     /// Hashes of blocks built on the proven one that the evidence links
     /// to it (PoW descendants): a checkpoint may name one of them.
     pub later: Vec<(u64, B256)>,
+    /// What the evidence takes as given from the proof, when that is why
+    /// it is not anchored (BFT validator lists of governance changes).
+    pub unproven: Option<String>,
 }
 
 /// Finality as [`crate::Verified`] reports it.
@@ -71,10 +75,17 @@ pub(crate) fn check(
         (true, None) => format!("trusted: {spec_root}"),
         (true, Some(cp)) => format!("trusted: {spec_root}, and checkpoint {cp}"),
         (false, Some(cp)) => format!("trusted: checkpoint {cp} (with {spec_root})"),
-        (false, None) => format!(
-            "trusted: {spec_root} only, which cannot vouch for this block: \
-             give a checkpoint (a block hash you trust) to anchor it"
-        ),
+        (false, None) => match &evidence.unproven {
+            Some(unproven) => format!(
+                "trusted: {spec_root}, and {unproven}, taken as given in the proof (not \
+                 proven): give a checkpoint (block {number}'s hash, from a source you trust) \
+                 to anchor it"
+            ),
+            None => format!(
+                "trusted: {spec_root} only, which cannot vouch for this block: \
+                 give a checkpoint (a block hash you trust) to anchor it"
+            ),
+        },
     };
     Ok(Settled {
         line,

@@ -27,5 +27,6 @@ pub(super) fn check(spec: &ChainSpec, block: &Block) -> Evidence {
         line,
         anchored: false,
         later: Vec::new(),
+        unproven: None,
     }
 }

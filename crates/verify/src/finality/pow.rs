@@ -5,16 +5,22 @@
 //! private chain with as much work would pass too. Only a checkpoint
 //! anchors them, and the confirmations say how costly a competing branch
 //! would be.
+//!
+//! Timestamps steer the difficulty rule: a descendant's may not go back
+//! before its parent's (as the node requires), and since timestamps in the
+//! future ease the target of every block after them, the blocks are called
+//! final only when none of them has a target easier than the chain spec's
+//! `initial_bits` give.
 
-use alloy_primitives::Bytes;
+use alloy_primitives::{Bytes, U256};
 use tally_primitives::{ChainSpec, EngineSpec, Header, PowSpec};
 
 use super::{engine_name, plural, Evidence};
 use crate::{
     check::{decode_header, Block},
     pow::{
-        meets_target, next_bits, pow_hash, target_from_bits, target_to_b256, work, POW_LIMIT,
-        SEAL_LEN,
+        initial_target, meets_target, next_bits, pow_hash, target_from_bits, target_to_b256, work,
+        POW_LIMIT, SEAL_LEN,
     },
     VerifyError,
 };
@@ -44,7 +50,13 @@ pub(super) fn check(
     if header.number == 1 {
         expect_bits(header, next_bits(pow, &genesis, &genesis))?;
     }
-    let mut total = check_seal(header)?;
+    let initial = initial_target(pow);
+    let (mut total, target) = check_seal(header)?;
+    // Blocks whose target is easier than the chain's initial one.
+    let mut easier = Vec::new();
+    if target > initial {
+        easier.push(header.number);
+    }
     let mut later = Vec::with_capacity(descendants.len());
     let mut parent = (header.clone(), block.hash);
     for (index, bytes) in descendants.iter().enumerate() {
@@ -60,25 +72,48 @@ pub(super) fn check(
                 expected_parent: parent.1,
             });
         }
+        if child.header.timestamp < parent.0.timestamp {
+            return Err(VerifyError::PowTimestamp {
+                number: child.header.number,
+                timestamp: child.header.timestamp,
+                parent: parent.0.number,
+                parent_timestamp: parent.0.timestamp,
+            });
+        }
         expect_bits(&child.header, next_bits(pow, &genesis, &parent.0))?;
-        total = total.saturating_add(check_seal(&child.header)?);
+        let (work, target) = check_seal(&child.header)?;
+        total = total.saturating_add(work);
+        if target > initial {
+            easier.push(child.header.number);
+        }
         later.push((child.header.number, child.hash));
         parent = (child.header, child.hash);
     }
     Ok(Evidence {
-        line: confirmations(header.number, descendants.len(), total, pow),
+        line: confirmations(header.number, descendants.len(), total, &easier, pow),
         anchored: false,
         later,
+        unproven: None,
     })
 }
 
-fn confirmations(number: u64, count: usize, total: u128, pow: &PowSpec) -> String {
+/// `easier`: the blocks whose target is easier than the initial one.
+fn confirmations(number: u64, count: usize, total: u128, easier: &[u64], pow: &PowSpec) -> String {
     let depth = pow.finality_depth;
     let shown = plural(count, "confirmation", "confirmations");
-    let verdict = if count as u64 >= depth {
-        format!("final under the chain spec's finality depth of {depth}")
-    } else {
-        format!("{count} of the {depth} confirmations the chain spec calls final")
+    let verdict = match easier {
+        [first, ..] => format!(
+            "not final: the work is below the chain's initial difficulty ({} of the {} blocks \
+             checked, from block {first}, have a target easier than the chain spec's initial \
+             bits {:#010x} give)",
+            easier.len(),
+            count + 1,
+            pow.initial_bits
+        ),
+        [] if count as u64 >= depth => {
+            format!("final under the chain spec's finality depth of {depth}")
+        }
+        [] => format!("{count} of the {depth} confirmations the chain spec calls final"),
     };
     format!(
         "block {number} has {shown} ({total} hashes of work expected, its own included): \
@@ -87,8 +122,8 @@ fn confirmations(number: u64, count: usize, total: u128, pow: &PowSpec) -> Strin
 }
 
 /// Checks `header`'s nonce against the target its bits encode; the work
-/// those bits stand for.
-fn check_seal(header: &Header) -> Result<u128, VerifyError> {
+/// those bits stand for, and the target.
+fn check_seal(header: &Header) -> Result<(u128, U256), VerifyError> {
     let number = header.number;
     let bits = header.bits;
     let nonce: [u8; SEAL_LEN] =
@@ -123,7 +158,7 @@ fn check_seal(header: &Header) -> Result<u128, VerifyError> {
             target: target_to_b256(target),
         });
     }
-    Ok(work(bits))
+    Ok((work(bits), target))
 }
 
 fn expect_bits(header: &Header, expected: u32) -> Result<(), VerifyError> {

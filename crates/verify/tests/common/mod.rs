@@ -731,24 +731,38 @@ pub fn pow_chain(w: &World, spec: &ChainSpec, count: usize) -> (Header, Vec<Head
     let EngineSpec::Pow(pow) = &spec.engine else {
         panic!("not a pow spec")
     };
+    let mut block = header(w, NUMBER, B256::repeat_byte(0x99), Bytes::new());
+    block.bits = pow.initial_bits;
+    let block = mine(block);
+    let times: Vec<_> = (1..=count as u64)
+        .map(|i| header(w, NUMBER + i, B256::ZERO, Bytes::new()).timestamp)
+        .collect();
+    let later = pow_descendants(w, spec, &block, &times);
+    (block, later)
+}
+
+/// Mined descendants of `block` with these timestamps (on schedule or
+/// not), each under the bits the difficulty rule gives it.
+pub fn pow_descendants(w: &World, spec: &ChainSpec, block: &Header, times: &[u64]) -> Vec<Header> {
+    let EngineSpec::Pow(pow) = &spec.engine else {
+        panic!("not a pow spec")
+    };
     let genesis = Header {
         timestamp: spec.timestamp,
         bits: pow.initial_bits,
         ..Default::default()
     };
-    let mut block = header(w, NUMBER, B256::repeat_byte(0x99), Bytes::new());
-    block.bits = pow.initial_bits;
-    let block = mine(block);
     let mut parent = block.clone();
     let mut later = Vec::new();
-    for _ in 0..count {
+    for &timestamp in times {
         let mut child = header(w, parent.number + 1, parent.hash(), Bytes::new());
+        child.timestamp = timestamp;
         child.bits = next_bits(pow, &genesis, &parent);
         let child = mine(child);
         later.push(child.clone());
         parent = child;
     }
-    (block, later)
+    later
 }
 
 pub fn pow_finality(descendants: &[Header]) -> Finality {
