@@ -28,6 +28,20 @@ pub struct QueryLimits {
     /// Running time at most; past it the query stops with
     /// [`QueryError::Timeout`].
     pub timeout: Duration,
+    /// Bytes of returned values at most (a string counts its length, blobs
+    /// as their hex; a number 8 and null 4): the row that would pass it and
+    /// every later one are cut, setting [`QueryResult::truncated`]. Blobs
+    /// double as hex, so without it 10,000 rows of 16 MiB values could be
+    /// buffered.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: usize,
+}
+
+/// [`QueryLimits::max_bytes`] by default.
+const DEFAULT_MAX_BYTES: usize = 64 << 20;
+
+fn default_max_bytes() -> usize {
+    DEFAULT_MAX_BYTES
 }
 
 impl Default for QueryLimits {
@@ -35,6 +49,7 @@ impl Default for QueryLimits {
         Self {
             max_rows: 10_000,
             timeout: Duration::from_secs(5),
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -46,7 +61,8 @@ pub struct QueryResult {
     /// Integers and reals as JSON numbers, text as strings, NULL as null,
     /// blobs as 0x-hex strings.
     pub rows: Vec<Vec<serde_json::Value>>,
-    /// More rows matched than [`QueryLimits::max_rows`].
+    /// More rows matched than [`QueryLimits::max_rows`], or their values
+    /// passed [`QueryLimits::max_bytes`].
     pub truncated: bool,
     pub elapsed_ms: u64,
 }
@@ -98,8 +114,9 @@ impl Index {
             )?;
             conn.pragma_update(None, "query_only", true)?;
             conn.busy_timeout(Duration::from_secs(1))?;
-            // A query's memory is bounded by the row limit times the
-            // largest value; SQLite's default largest value is 1 GB.
+            // No single string or blob may pass this (SQLite's default is
+            // 1 GB); the answer as a whole is bounded by
+            // `QueryLimits::max_bytes`, checked as rows are read.
             conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
             conn.set_limit(Limit::SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_BYTES)?;
             conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
@@ -181,6 +198,7 @@ fn run(
     let width = columns.len();
     let mut rows = Vec::new();
     let mut truncated = false;
+    let mut bytes = 0usize;
     let mut cursor = stmt.raw_query();
     // Table-valued functions (pragma_table_info…) compile their own
     // statements as they run, so the authorizer can refuse while stepping.
@@ -196,8 +214,16 @@ fn run(
             break;
         }
         let mut out = Vec::with_capacity(width);
+        let mut row_bytes = 0usize;
         for i in 0..width {
-            out.push(to_json(row.get_ref(i).map_err(sql_error)?));
+            let value = to_json(row.get_ref(i).map_err(sql_error)?);
+            row_bytes = row_bytes.saturating_add(value_bytes(&value));
+            out.push(value);
+        }
+        bytes = bytes.saturating_add(row_bytes);
+        if bytes > limits.max_bytes {
+            truncated = true;
+            break;
         }
         rows.push(out);
     }
@@ -301,6 +327,18 @@ fn to_json(value: ValueRef<'_>) -> serde_json::Value {
         ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
         ValueRef::Text(t) => J::String(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => J::String(hex_bytes(b)),
+    }
+}
+
+/// The bytes a returned value counts for against
+/// [`QueryLimits::max_bytes`]: a string's length (blobs as their hex), 8
+/// for a number and 4 for null.
+fn value_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value as J;
+    match value {
+        J::String(s) => s.len(),
+        J::Null => 4,
+        _ => 8,
     }
 }
 

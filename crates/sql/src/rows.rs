@@ -100,12 +100,7 @@ pub fn hex_hash(h: B256) -> String {
 
 /// Lowercase 0x-hex of any bytes (`0x` when empty).
 pub fn hex_bytes(b: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * b.len());
-    s.push_str("0x");
-    for byte in b {
-        s.push_str(&format!("{byte:02x}"));
-    }
-    s
+    alloy_primitives::hex::encode_prefixed(b)
 }
 
 /// The address in a 32-byte topic or ABI word, if it is one (12 zero bytes

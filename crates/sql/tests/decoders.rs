@@ -400,38 +400,34 @@ fn assets_and_their_transfers() {
 
 #[test]
 fn logs_of_other_contracts_are_not_decoded() {
-    // A Stamped event from an address that is not the notary is any log.
-    let (_dir, index, _) = one_block(&[(
-        Tx::Erc20 {
-            from: 1,
-            token: 2,
-            to: 3,
-            amount: 1,
-        },
-        0,
-    )]);
+    // The notary's Stamped and Notarized events from an address that is not
+    // the notary are any logs.
     let mut chain = Chain::default();
+    chain.push(0, &[]);
     chain.push(
         0,
         &[(
             Tx::Stamp {
                 from: 1,
-                docs: 1,
+                docs: 2,
                 salt: 1,
             },
             0,
         )],
     );
-    let mut forged = chain.blocks[0].clone();
+    let forged = chain.blocks.last_mut().unwrap();
+    // One Stamped and one Notarized per document.
+    assert_eq!(forged.receipts[0].logs.len(), 3);
     for log in &mut forged.receipts[0].logs {
         log.address = token(1);
     }
+    let forged = chain.blocks[1].clone();
     let decoder = decoders::NotaryDecoder;
     let mut out = Vec::new();
     for (i, log) in forged.receipts[0].logs.iter().enumerate() {
         decoder.decode(
             &LogContext {
-                block_number: 0,
+                block_number: 1,
                 block_hash: forged.block.hash(),
                 timestamp: 0,
                 tx_hash: alloy_primitives::B256::ZERO,
@@ -444,9 +440,39 @@ fn logs_of_other_contracts_are_not_decoded() {
         );
     }
     assert!(out.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(dir.path().join("i.sqlite")).unwrap();
+    index.sync(&chain, &mut no_progress()).unwrap();
     assert_eq!(
         scalar(&index, "SELECT COUNT(*) FROM notary_batches", &[]),
         json!(0)
+    );
+    assert_eq!(
+        scalar(&index, "SELECT COUNT(*) FROM notary_documents", &[]),
+        json!(0)
+    );
+    let tx_hash = hex(forged.block.tx_hashes().next().unwrap());
+    let logs = rows(
+        &index,
+        "SELECT block_number, log_index, tx_hash, address, topic0 FROM logs \
+         ORDER BY log_index",
+        &[],
+    );
+    assert_eq!(
+        logs,
+        forged.receipts[0]
+            .logs
+            .iter()
+            .enumerate()
+            .map(|(i, log)| vec![
+                json!(1),
+                json!(i),
+                tx_hash.clone(),
+                hex(token(1)),
+                hex(log.topics()[0]),
+            ])
+            .collect::<Vec<_>>()
     );
 }
 

@@ -186,6 +186,7 @@ fn a_runaway_query_stops_at_the_time_limit() {
             QueryLimits {
                 max_rows: 10,
                 timeout: limit,
+                ..QueryLimits::default()
             },
         )
         .unwrap_err();
@@ -214,6 +215,7 @@ fn the_row_limit_truncates() {
                 QueryLimits {
                     max_rows,
                     timeout: Duration::from_secs(5),
+                    ..QueryLimits::default()
                 },
             )
             .unwrap()
@@ -230,6 +232,63 @@ fn the_row_limit_truncates() {
     assert!(!exact.truncated);
     let none = q(0);
     assert!(none.rows.is_empty() && none.truncated);
+}
+
+#[test]
+fn the_byte_limit_truncates() {
+    let (_dir, index) = indexed();
+    assert_eq!(QueryLimits::default().max_bytes, 64 << 20);
+    let max_bytes = 5_000_000;
+    let started = Instant::now();
+    let cut = index
+        .query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) \
+             SELECT randomblob(1000000) FROM n",
+            &[],
+            QueryLimits {
+                max_bytes,
+                ..limits()
+            },
+        )
+        .unwrap();
+    assert!(cut.truncated);
+    // Each blob comes back as 0x and 2,000,000 hex digits: two fit.
+    assert_eq!(cut.rows.len(), 2);
+    let bytes: usize = cut
+        .rows
+        .iter()
+        .flatten()
+        .map(|v| v.as_str().unwrap().len())
+        .sum();
+    assert_eq!(bytes, 2 * 2_000_002);
+    assert!(bytes <= max_bytes);
+    // It stopped reading rather than building all 200 blobs.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // A value larger than the whole budget gives no rows, still truncated.
+    let none = index
+        .query(
+            "SELECT randomblob(1000000)",
+            &[],
+            QueryLimits {
+                max_bytes: 1_000,
+                ..limits()
+            },
+        )
+        .unwrap();
+    assert!(none.rows.is_empty() && none.truncated);
+    // Within the budget nothing is cut.
+    let all = index
+        .query(
+            "SELECT number FROM blocks",
+            &[],
+            QueryLimits {
+                max_bytes: 7 * 8,
+                ..limits()
+            },
+        )
+        .unwrap();
+    assert_eq!(all.rows.len(), 7);
+    assert!(!all.truncated);
 }
 
 #[test]

@@ -462,6 +462,7 @@ pub fn limits() -> QueryLimits {
     QueryLimits {
         max_rows: 1_000_000,
         timeout: std::time::Duration::from_secs(10),
+        ..QueryLimits::default()
     }
 }
 
