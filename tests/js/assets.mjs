@@ -12,14 +12,8 @@
 
 import assert from "node:assert/strict";
 import { ethers } from "ethers";
+import { MNEMONIC, expectRevert, sent, url } from "./system.mjs";
 
-const url = process.env.TALLY_RPC;
-if (!url) {
-  console.error("set TALLY_RPC to the node's JSON-RPC URL, e.g. http://127.0.0.1:8545");
-  process.exit(2);
-}
-
-const MNEMONIC = "test test test test test test test test test test test junk";
 const ASSETS = "0x0000000000000000000000000000000000001003";
 const SETTLEMENT = "0x0000000000000000000000000000000000001004";
 const BALLOTS = "0x0000000000000000000000000000000000001005";
@@ -71,26 +65,6 @@ const TYPES = {
     { name: "nonce", type: "uint256" },
   ],
 };
-
-async function expectRevert(promise, text, what) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.equal(e.code, "CALL_EXCEPTION", `${what}: ${e}`);
-    assert.ok(
-      (e.reason ?? "").includes(text),
-      `${what}: reason ${JSON.stringify(e.reason)} does not say ${JSON.stringify(text)}`,
-    );
-    return;
-  }
-  assert.fail(`${what}: did not revert`);
-}
-
-async function sent(promise) {
-  const receipt = await (await promise).wait();
-  assert.equal(receipt.status, 1);
-  return receipt;
-}
 
 async function main() {
   const provider = new ethers.JsonRpcProvider(url, undefined, {

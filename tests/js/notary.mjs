@@ -11,14 +11,8 @@
 
 import assert from "node:assert/strict";
 import { ethers } from "ethers";
+import { MNEMONIC, expectRevert, sent, url } from "./system.mjs";
 
-const url = process.env.TALLY_RPC;
-if (!url) {
-  console.error("set TALLY_RPC to the node's JSON-RPC URL, e.g. http://127.0.0.1:8545");
-  process.exit(2);
-}
-
-const MNEMONIC = "test test test test test test test test test test test junk";
 const NOTARY = "0x0000000000000000000000000000000000001006";
 const TRACE = "0x0000000000000000000000000000000000001007";
 
@@ -40,26 +34,6 @@ const TRACE_ABI = [
   "function product(string productId) view returns (uint64 registry, address manufacturer, uint64 timestamp, uint64 blockNumber, string description, uint64 eventCount)",
   "function eventAt(string productId, uint64 index) view returns (address party, uint8 role, uint64 timestamp, uint64 blockNumber, string status, string location, bytes32[] documents)",
 ];
-
-async function expectRevert(promise, text, what) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.equal(e.code, "CALL_EXCEPTION", `${what}: ${e}`);
-    assert.ok(
-      (e.reason ?? "").includes(text),
-      `${what}: reason ${JSON.stringify(e.reason)} does not say ${JSON.stringify(text)}`,
-    );
-    return;
-  }
-  assert.fail(`${what}: did not revert`);
-}
-
-async function sent(promise) {
-  const receipt = await (await promise).wait();
-  assert.equal(receipt.status, 1);
-  return receipt;
-}
 
 async function main() {
   const provider = new ethers.JsonRpcProvider(url, undefined, {

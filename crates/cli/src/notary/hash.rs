@@ -8,8 +8,8 @@ use anyhow::{bail, Context as _};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-/// SHA-256 of one file.
-pub fn file_hash(path: &Path) -> anyhow::Result<B256> {
+/// SHA-256 of one file; errors name the file.
+pub(crate) fn file_hash(path: &Path) -> anyhow::Result<B256> {
     let mut file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = Sha256::new();
@@ -27,7 +27,8 @@ pub fn file_hash(path: &Path) -> anyhow::Result<B256> {
 }
 
 /// The files named: each file itself, and every file under each directory
-/// (recursively, sorted by path); stamp receipts are left out.
+/// (recursively, sorted by path); stamp receipts and symbolic links inside
+/// a directory are left out.
 pub fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for arg in args {
@@ -52,12 +53,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot list {}", dir.display()))?
-            .path();
-        if path.is_dir() {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let path = entry.path();
+        // `DirEntry::file_type` does not follow symbolic links, so a link
+        // (to a parent folder, or to a file already in the set) is skipped
+        // rather than followed.
+        let kind = entry
+            .file_type()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if kind.is_dir() {
             walk(&path, out)?;
-        } else if path.is_file() && !path.to_string_lossy().ends_with(".notary.json") {
+        } else if kind.is_file() && !path.to_string_lossy().ends_with(".notary.json") {
             out.push(path);
         }
     }
@@ -100,5 +106,40 @@ pub fn document_hash(arg: &str) -> anyhow::Result<B256> {
     match crate::client::parse::parse_b256(arg) {
         Ok(h) => Ok(h),
         Err(_) => bail!("{arg:?} is neither a file nor a 32-byte hex SHA-256 hash"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_hash_with_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bill.txt");
+        std::fs::write(&path, b"abc").unwrap();
+        // FIPS 180-2's test vector for "abc".
+        assert_eq!(
+            file_hash(&path).unwrap().to_string(),
+            "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let err = format!("{:#}", file_hash(&dir.path().join("gone")).unwrap_err());
+        assert!(err.contains("gone"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_inside_a_directory_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(docs.join("sub")).unwrap();
+        std::fs::write(docs.join("a.txt"), b"a").unwrap();
+        std::fs::write(docs.join("sub/b.txt"), b"b").unwrap();
+        // A link to a parent folder would recurse forever; a link to a
+        // file would stamp it twice.
+        std::os::unix::fs::symlink(&docs, docs.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink(docs.join("a.txt"), docs.join("sub/a-again.txt")).unwrap();
+        let files = expand(std::slice::from_ref(&docs)).unwrap();
+        assert_eq!(files, vec![docs.join("a.txt"), docs.join("sub/b.txt")]);
     }
 }

@@ -9,7 +9,7 @@
 //! gets a receipt (`FILE.notary.json`): its hash, its batch's root, its
 //! Merkle path and the transaction, enough to find it again.
 
-mod hash;
+pub(crate) mod hash;
 mod receipt;
 
 use std::path::PathBuf;
@@ -43,7 +43,8 @@ pub const MAX_BATCH: usize = 4_000;
 pub enum NotaryCommand {
     /// Hash files locally and stamp the hashes in one transaction per
     /// 4,000 files; writes FILE.notary.json beside each file. A directory
-    /// stands for every file under it.
+    /// stands for every file under it; symbolic links inside a directory
+    /// are skipped.
     Stamp {
         #[arg(required = true, value_name = "FILE|DIR")]
         files: Vec<PathBuf>,
@@ -174,7 +175,9 @@ pub fn run(cmd: NotaryCommand) -> anyhow::Result<()> {
 
 /// Hashes `files`, sends one stamping transaction per batch without
 /// waiting between them (consecutive nonces, so the node can put several
-/// in one block), then waits for each and writes its files' receipts.
+/// in one block), then waits for each and writes its files' receipts. A
+/// batch that fails is reported and the others carry on; the error at the
+/// end names every failed batch.
 fn stamp(
     files: &[PathBuf],
     label: &str,
@@ -182,6 +185,7 @@ fn stamp(
     tx: &TxArgs,
 ) -> anyhow::Result<()> {
     let files = hash::expand(files)?;
+    receipt::check_distinct(&files, receipts)?;
     let hashes = hash::hash_files(&files)?;
     let rpc = Rpc::connect(&tx.rpc)?;
     let chain_id = quantity_u64(&rpc.call("eth_chainId", vec![])?).context("eth_chainId")?;
@@ -197,8 +201,12 @@ fn stamp(
             .context("eth_getTransactionCount")?
         }
     };
+    let batches: Vec<&[alloy_primitives::B256]> = hashes.chunks(MAX_BATCH).collect();
+    let total = batches.len();
+    let mut failed = Vec::new();
     let mut sent = Vec::new();
-    for (n, batch) in hashes.chunks(MAX_BATCH).enumerate() {
+    let mut unsent = None;
+    for (n, batch) in batches.iter().enumerate() {
         let data = ITallyNotary::stampCall {
             documents: batch.to_vec(),
             label: label.to_string(),
@@ -213,12 +221,40 @@ fn stamp(
             no_wait: true,
             ..tx.send.clone()
         };
-        let outcome = send(&rpc, &key, &request, &opts, None)
-            .with_context(|| format!("stamping batch {} of {} documents", n + 1, batch.len()))?;
-        sent.push((outcome.hash, batch));
+        match send(&rpc, &key, &request, &opts, None) {
+            Ok(outcome) => sent.push(outcome.hash),
+            Err(e) => {
+                // The batches after it would wait behind the missing nonce
+                // and never be mined: send no more.
+                unsent = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(e) = unsent {
+        let n = sent.len();
+        eprintln!(
+            "error: batch {} of {total} ({} document(s)) was not sent: {e:#}",
+            n + 1,
+            batches[n].len()
+        );
+        if n + 1 < total {
+            eprintln!(
+                "error: batches {} to {total} were not sent either (their nonces would follow \
+                 the missing one)",
+                n + 2
+            );
+        }
     }
     let file_batches = files.chunks(MAX_BATCH);
-    for ((hash, documents), batch_files) in sent.into_iter().zip(file_batches) {
+    for (n, ((hash, documents), batch_files)) in sent
+        .iter()
+        .copied()
+        .zip(&batches)
+        .zip(file_batches)
+        .enumerate()
+    {
+        let batch = n + 1;
         let root = tally_primitives::merkle::root(documents);
         if tx.send.no_wait {
             println!(
@@ -227,20 +263,38 @@ fn stamp(
             );
             continue;
         }
-        let receipt = wait_for_receipt(&rpc, hash, Duration::from_secs(tx.send.wait_timeout))?;
+        let mut fail = |what: String| {
+            eprintln!(
+                "error: batch {batch} of {total} ({} document(s)), transaction {hash}: {what}",
+                documents.len()
+            );
+            failed.push(Failed {
+                batch,
+                documents: documents.len(),
+                what: format!("transaction {hash} {what}"),
+            });
+        };
+        let receipt = match wait_for_receipt(&rpc, hash, Duration::from_secs(tx.send.wait_timeout))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                fail(format!("has no receipt: {e:#}"));
+                continue;
+            }
+        };
         let outcome = Outcome {
             hash,
             receipt: Some(receipt),
             revert_reason: None,
         };
         if outcome.success() != Some(true) {
-            bail!(
-                "stamping transaction {hash} failed: its {} documents are not stamped",
-                documents.len()
-            );
+            fail("reverted: its documents are not stamped".into());
+            continue;
         }
-        let mined = receipt::Mined::from_outcome(&outcome)
-            .context("the stamping receipt has no block number")?;
+        let Some(mined) = receipt::Mined::from_outcome(&outcome) else {
+            fail("has a receipt with no block number: no receipts written".into());
+            continue;
+        };
         let written = receipt::write_all(
             batch_files,
             documents,
@@ -251,15 +305,53 @@ fn stamp(
                 label: label.to_string(),
                 mined,
             },
-        )?;
-        println!(
-            "stamped {} file(s) under root {root} in block {} (transaction {hash}); \
-             {written} receipt(s) written",
-            documents.len(),
-            mined.block_number
         );
+        match written {
+            Ok(written) => println!(
+                "stamped {} file(s) under root {root} in block {} (transaction {hash}); \
+                 {written} receipt(s) written",
+                documents.len(),
+                mined.block_number
+            ),
+            Err(e) => fail(format!(
+                "was mined in block {}, but its receipts were not all written: {e:#}",
+                mined.block_number
+            )),
+        }
     }
-    Ok(())
+    for (n, documents) in batches.iter().enumerate().skip(sent.len()) {
+        failed.push(Failed {
+            batch: n + 1,
+            documents: documents.len(),
+            what: "not sent".into(),
+        });
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let documents: usize = failed.iter().map(|f| f.documents).sum();
+    let list = failed
+        .iter()
+        .map(|f| {
+            format!(
+                "batch {} ({} document(s), {})",
+                f.batch, f.documents, f.what
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    bail!(
+        "{} of {total} batch(es) failed, holding {documents} document(s): {list}",
+        failed.len()
+    )
+}
+
+/// A batch that did not end stamped with its receipts written.
+struct Failed {
+    /// From 1.
+    batch: usize,
+    documents: usize,
+    what: String,
 }
 
 fn print_stamp(s: &rpc_stamp::Stamp) {

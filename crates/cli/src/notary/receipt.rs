@@ -1,10 +1,11 @@
 //! The receipt written for each stamped file: what it takes to find the
 //! stamp again and to check the file against it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use alloy_primitives::B256;
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use rayon::prelude::*;
 use serde::Serialize;
 use tally_primitives::merkle;
@@ -64,6 +65,34 @@ fn receipt_path(file: &Path, dir: Option<&Path>) -> PathBuf {
     }
 }
 
+/// Refuses a set of files two of which would get the same receipt path
+/// (`a/report.pdf` and `b/report.pdf` with `--receipts DIR`, or one file
+/// named twice): their receipts, written in parallel, would overwrite each
+/// other. Called before anything is sent.
+pub fn check_distinct(files: &[PathBuf], dir: Option<&Path>) -> anyhow::Result<()> {
+    let mut seen: HashMap<PathBuf, &PathBuf> = HashMap::with_capacity(files.len());
+    for file in files {
+        let out = receipt_path(file, dir);
+        if let Some(first) = seen.insert(out.clone(), file) {
+            if first == file {
+                bail!(
+                    "{} is named twice (directly or through a directory); \
+                     nothing was stamped",
+                    file.display()
+                );
+            }
+            bail!(
+                "{} and {} would both get the receipt {}; stamp them in separate \
+                 commands or with different --receipts directories; nothing was stamped",
+                first.display(),
+                file.display(),
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Writes a receipt for each of `files`; returns how many.
 pub fn write_all(
     files: &[PathBuf],
@@ -97,4 +126,34 @@ pub fn write_all(
                 .with_context(|| format!("cannot write receipt {}", out.display()))
         })?;
     Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_that_share_a_receipt_path_are_refused() {
+        let a = PathBuf::from("a/report.pdf");
+        let b = PathBuf::from("b/report.pdf");
+        let files = vec![a.clone(), b.clone()];
+        // Beside the files: distinct receipts.
+        check_distinct(&files, None).unwrap();
+        // In one directory: the same receipt, refused naming both files.
+        let err = check_distinct(&files, Some(Path::new("receipts")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a/report.pdf") && err.contains("b/report.pdf"),
+            "{err}"
+        );
+        // One file named twice.
+        let err = check_distinct(&[a.clone(), a], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a/report.pdf") && err.contains("twice"),
+            "{err}"
+        );
+    }
 }

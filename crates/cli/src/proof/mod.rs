@@ -146,11 +146,11 @@ fn parse_slot(text: &str) -> anyhow::Result<alloy_primitives::B256> {
 /// what it holds.
 pub fn save(rpc: &Rpc, method: &str, params: Vec<Value>, out: &Path) -> anyhow::Result<Proof> {
     let proof: Proof = rpc.call(method, params)?;
+    let header: tally_primitives::Header = alloy_rlp::decode_exact(&proof.header)
+        .context("the node's proof holds an undecodable header")?;
     let text = serde_json::to_string(&proof)?;
     std::fs::write(out, text.as_bytes())
         .with_context(|| format!("cannot write {}", out.display()))?;
-    let header: tally_primitives::Header = alloy_rlp::decode_exact(&proof.header)
-        .context("the node's proof holds an undecodable header")?;
     println!(
         "wrote a proof of {} at block {} ({} bytes) to {}",
         what(&proof.claim),

@@ -18,7 +18,7 @@
 mod qr;
 mod show;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use alloy_primitives::{Address, Bytes, LogData, B256};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -32,8 +32,9 @@ use crate::asset::{event_topic, submit, ReadArgs, TxArgs};
 use crate::client::{
     parse::{parse_address, parse_b256, quantity_u64},
     rpc::{Rpc, RpcArgs},
-    tx::Outcome,
+    tx::{revert_error, Outcome},
 };
+use crate::notary::hash::file_hash;
 use crate::proof::{save, AtArgs, OutArgs};
 
 /// The traceability interface, bound from the same `.sol` file the
@@ -208,7 +209,7 @@ pub fn run(cmd: TraceCommand) -> anyhow::Result<()> {
         } => {
             let mut documents = Vec::new();
             for path in &docs {
-                let hash = sha256_file(path)?;
+                let hash = file_hash(path).context("--doc")?;
                 println!("document {hash}  {}", path.display());
                 documents.push(hash);
             }
@@ -264,9 +265,10 @@ pub fn run(cmd: TraceCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow!("eth_chainId did not answer a number"))?;
             // A label may be printed before the product is registered, so
             // an unknown ID is worth a warning, not a refusal.
-            let known = rpc.call::<Value>("tally_getTraceHistory", vec![json!(id)]);
-            if let Err(e) = known {
-                eprintln!("warning: {e}");
+            match registered(&rpc, &id) {
+                Ok(true) => {}
+                Ok(false) => eprintln!("warning: no product {id:?} is registered on this chain"),
+                Err(e) => eprintln!("warning: {e:#}"),
             }
             let uri = qr::uri(chain_id, &id);
             let code = qr::write_png(&uri, size, &out)?;
@@ -318,15 +320,19 @@ fn parse_role(text: &str) -> anyhow::Result<u8> {
     }
 }
 
-/// SHA-256 of a file's bytes, read in chunks so large scans fit.
-fn sha256_file(path: &Path) -> anyhow::Result<B256> {
-    use sha2::{Digest, Sha256};
-    let mut file = std::fs::File::open(path)
-        .with_context(|| format!("--doc {}: cannot open the document", path.display()))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("--doc {}: cannot read the document", path.display()))?;
-    Ok(B256::from_slice(&hasher.finalize()))
+/// Whether `id` is a registered product, read from the contract's
+/// `product` view at the latest block (all zero when unknown).
+fn registered(rpc: &Rpc, id: &str) -> anyhow::Result<bool> {
+    let call = json!({
+        "to": TRACE,
+        "data": Bytes::from(T::productCall { productId: id.to_string() }.abi_encode()),
+    });
+    let out: Bytes = rpc
+        .call("eth_call", vec![call, json!("latest")])
+        .map_err(|e| revert_error(e, None, "cannot read the product"))?;
+    let product = T::productCall::abi_decode_returns(&out)
+        .map_err(|e| anyhow!("the trace contract's product view answered {out} ({e})"))?;
+    Ok(!product.manufacturer.is_zero())
 }
 
 /// The TraceEvent the outcome's receipt holds.
@@ -359,20 +365,6 @@ mod tests {
             "{err}"
         );
         assert!(parse_role("6").is_err());
-    }
-
-    #[test]
-    fn documents_hash_with_sha256() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bill.txt");
-        std::fs::write(&path, b"abc").unwrap();
-        // FIPS 180-2's test vector for "abc".
-        assert_eq!(
-            sha256_file(&path).unwrap().to_string(),
-            "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        let err = format!("{:#}", sha256_file(&dir.path().join("gone")).unwrap_err());
-        assert!(err.contains("--doc") && err.contains("gone"), "{err}");
     }
 
     #[test]
