@@ -144,6 +144,7 @@ pub(crate) fn call(
             Ok(T::productCall::abi_encode_returns(&r))
         }
         Calls::eventAt(c) => {
+            check_product_id(&c.productId)?;
             let key = product_key(&c.productId);
             if read_product(s, key)?.is_none() {
                 return revert(format!("product {} is not registered", c.productId));
@@ -289,6 +290,7 @@ fn append_event(
     ctx: &CallCtx,
     c: ITallyTrace::appendEventCall,
 ) -> Result<(), SysError> {
+    check_product_id(&c.productId)?;
     let key = product_key(&c.productId);
     let Some(product) = read_product(s, key)? else {
         return revert(format!("product {} is not registered", c.productId));

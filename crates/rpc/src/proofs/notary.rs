@@ -1,14 +1,17 @@
 //! Finding a document's stamps: the notary logs one `Notarized(document,
-//! root, index)` per document, so a bloom-checked scan (as `eth_getLogs`
-//! does) finds the batches holding a document, and the other `Notarized`
-//! logs of that batch in the same receipt give its leaves and so the
-//! document's Merkle path.
+//! root, index)` per document. The node's SQL index (`notary_documents`)
+//! names the blocks holding a document's logs; without an index, or when
+//! the index is not on the canonical chain, a bloom-checked scan of every
+//! block (as `eth_getLogs` does) finds them. The other `Notarized` logs of
+//! the batch in the same receipt give its leaves and so the document's
+//! Merkle path.
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_types_eth::Filter;
 use alloy_sol_types::SolEvent;
 use jsonrpsee::core::RpcResult;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tally_primitives::{merkle, Log};
 use tally_verify::{
     records::{notary, NOTARY},
@@ -67,7 +70,7 @@ fn find(backend: &dyn Backend, document: B256, to: u64) -> RpcResult<Vec<Found>>
         .event_signature(Notarized::SIGNATURE_HASH)
         .topic1(document);
     let mut found = Vec::new();
-    for number in 0..=to {
+    for number in candidate_blocks(backend, document, to)? {
         let Some(header) = backend.header_by_number(number)? else {
             break;
         };
@@ -103,6 +106,54 @@ fn find(backend: &dyn Backend, document: B256, to: u64) -> RpcResult<Vec<Found>>
         }
     }
     Ok(found)
+}
+
+/// The blocks in `0..=to` that may hold `document`'s `Notarized` logs,
+/// oldest first: those the SQL index names plus every block past the
+/// index's head; every block when the node keeps no index, the index's
+/// head is not canonical (it has a reorg still to follow), or its answer
+/// was truncated.
+fn candidate_blocks(
+    backend: &dyn Backend,
+    document: B256,
+    to: u64,
+) -> RpcResult<Box<dyn Iterator<Item = u64>>> {
+    let every = || Ok(Box::new(0..=to) as Box<dyn Iterator<Item = u64>>);
+    let Ok(head) = backend.sql(
+        "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1",
+        vec![],
+    ) else {
+        return every();
+    };
+    let Some((head, hash)) = head["rows"].get(0).and_then(|row| {
+        Some((
+            row.get(0)?.as_u64()?,
+            row.get(1)?.as_str()?.parse::<B256>().ok()?,
+        ))
+    }) else {
+        return every();
+    };
+    if backend.header_by_number(head)?.map(|h| h.hash) != Some(hash) {
+        return every();
+    }
+    let Ok(rows) = backend.sql(
+        "SELECT DISTINCT block_number FROM notary_documents \
+         WHERE document = ? AND block_number <= ? ORDER BY block_number",
+        vec![json!(document.to_string()), json!(to)],
+    ) else {
+        return every();
+    };
+    if rows["truncated"] != json!(false) {
+        return every();
+    }
+    let Some(indexed) = rows["rows"].as_array().and_then(|rows| {
+        rows.iter()
+            .map(|row| row.get(0)?.as_u64())
+            .collect::<Option<Vec<u64>>>()
+    }) else {
+        return every();
+    };
+    Ok(Box::new(indexed.into_iter().chain(head + 1..=to)))
 }
 
 /// The document's path in its batch, checked against the batch's root.
