@@ -222,7 +222,12 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
             && verified.contains("of 4 voting power (quorum 3"),
         "{verified}"
     );
-    assert!(verified.contains("taken as given"), "{verified}");
+    // The new list is proven from the governance contract's storage.
+    assert!(!verified.contains("taken as given"), "{verified}");
+    assert!(
+        verified.contains("proven: the 1 validator-set change(s) in the bundle"),
+        "{verified}"
+    );
 
     // One changed hex digit in a signature, or in the header bytes, fails.
     let text = std::fs::read_to_string(&bundle).expect("bundle");
@@ -286,6 +291,14 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     ]);
     let verified = tally_ok(&["verify", &early_arg, "--chain", &chain]);
     assert!(verified.contains(&format!("block {number}")), "{verified}");
+    // Anchored in the chain spec alone: the change's list is proven from
+    // the governance contract's storage, no checkpoint is asked for.
+    assert!(
+        verified
+            .contains("through 1 change, each list proven from the governance contract's storage"),
+        "{verified}"
+    );
+    assert!(!verified.contains("taken as given"), "{verified}");
 
     // A second round of votes: remove the added validator again and revoke
     // the transactor role granted above, both from block `removed`.
@@ -420,6 +433,11 @@ async fn governance_changes_validators_and_blocks_verify_offline() {
     ]);
     let verified = tally_ok(&["verify", &late_arg, "--chain", &chain]);
     assert!(verified.contains(&format!("block {late}")), "{verified}");
+    assert!(
+        verified
+            .contains("through 2 changes, each list proven from the governance contract's storage"),
+        "{verified}"
+    );
     let text = std::fs::read_to_string(&late_proof).expect("proof");
     let mut json: Value = serde_json::from_str(&text).expect("proof JSON");
     let sig = json["finality"]["certificate"]["signatures"][0]["signature"]

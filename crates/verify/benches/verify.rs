@@ -81,6 +81,19 @@ fn bench(c: &mut Criterion) {
     );
     check(&bft_proof, &bft, &opts).expect("the bft proof checks");
 
+    // Through one governance change (4 validators hand over to 4 others),
+    // the new list proven from the governance contract's storage.
+    let next: Vec<_> = (11..=14).map(ed_key).collect();
+    let h = bft_header(&w, NUMBER, &next[..3]);
+    let changed_proof = make_proof(
+        &bft,
+        notary_claim(&w, doc),
+        &h,
+        bft_finality(&w, &validators, &next, &next[..3], 5, &h),
+    );
+    let v = check(&changed_proof, &bft, &opts).expect("the changed-set proof checks");
+    assert!(v.anchored, "{}", v.finality);
+
     let key = ed_key(1);
     let dev = authority_spec(&key);
     let h = authority_sealed(header(&w, NUMBER, B256::ZERO, Bytes::new()), &key);
@@ -89,6 +102,10 @@ fn bench(c: &mut Criterion) {
 
     sizes("notary proof, BFT (4 validators, 3 signed)", &bft_proof);
     sizes("notary proof, dev authority", &dev_proof);
+    sizes(
+        "notary proof, BFT through 1 proven validator-set change",
+        &changed_proof,
+    );
 
     let mut g = c.benchmark_group("check notary proof");
     g.bench_function("bft", |b| {
@@ -96,6 +113,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("dev authority", |b| {
         b.iter(|| check(black_box(&dev_proof), &dev, &opts).expect("checks"))
+    });
+    g.bench_function("bft, through 1 proven validator-set change", |b| {
+        b.iter(|| check(black_box(&changed_proof), &bft, &opts).expect("checks"))
     });
     let text = serde_json::to_string(&bft_proof).expect("serialises");
     g.bench_function("bft, from JSON text", |b| {

@@ -4,7 +4,9 @@
 
 use alloy_primitives::B256;
 
-use crate::{bft::CertError, bft::ValidatorsError, state::StateProofError};
+use crate::{
+    bft::CertError, bft::ValidatorsError, state::StateProofError, validator_list::ListProofError,
+};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum VerifyError {
@@ -97,6 +99,12 @@ pub enum VerifyError {
     ChangeValidators {
         height: u64,
         source: ValidatorsError,
+    },
+    #[error("validator-set change at height {height}: its list is not the governance contract's after block {parent}: {source}")]
+    ChangeList {
+        height: u64,
+        parent: u64,
+        source: ListProofError,
     },
     #[error("the validator-set change at height 1 differs from the chain spec's validators")]
     GenesisSetDiffers,

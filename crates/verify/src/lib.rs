@@ -33,6 +33,7 @@ pub mod pow;
 pub mod records;
 pub mod state;
 pub mod text;
+pub mod validator_list;
 
 pub use check::{check, CheckOptions, Verified};
 pub use error::VerifyError;

@@ -282,14 +282,95 @@ fn no_seal_is_anchored_only_by_a_checkpoint() {
     assert!(check(&proof, &spec, &wrong).is_err());
 }
 
+/// As the node builds it: the new list is proven from the governance
+/// contract's storage at the certified block before the change, so the
+/// chain spec alone anchors the block.
 #[test]
-fn bft_with_a_validator_set_change() {
+fn bft_with_a_proven_validator_set_change() {
     let w = world(3, 50);
     let a: Vec<_> = (1..=4).map(ed_key).collect();
     let b: Vec<_> = (11..=14).map(ed_key).collect();
     let spec = bft_spec(&a);
     let h = bft_header(&w, NUMBER, &b[..3]);
     let finality = bft_finality(&w, &a, &b, &b[..3], 5, &h);
+    let proof = make_proof(&spec, notary_claim(&w, 0), &h, finality);
+    let v = ok(&proof, &spec, &CheckOptions::default());
+    assert!(v.anchored);
+    assert_eq!(
+        v.finality,
+        "block 12 is final: signed by validators holding 3 of 4 power (more than two thirds: 3 \
+         needed), validator set rebuilt from the chain spec through 1 change, each list proven \
+         from the governance contract's storage at the certified block before it"
+    );
+    assert_eq!(
+        v.trusted_root,
+        format!(
+            "trusted: the chain spec \"verify-bft\" (hash {})",
+            spec.hash()
+        )
+    );
+}
+
+/// A real, proven change whose list is swapped for the forger's keys
+/// (keeping the real storage proofs) is refused, naming the slot.
+#[test]
+fn bft_swapped_list_is_refused() {
+    let w = world(3, 50);
+    let a: Vec<_> = (1..=4).map(ed_key).collect();
+    let b: Vec<_> = (11..=14).map(ed_key).collect();
+    let forger: Vec<_> = (61..=64).map(ed_key).collect();
+    let spec = bft_spec(&a);
+    let h = bft_header(&w, NUMBER, &forger[..3]);
+    let Finality::Bft {
+        mut validator_set_changes,
+        ..
+    } = bft_finality(&w, &a, &b, &b[..3], 5, &h)
+    else {
+        unreachable!()
+    };
+    validator_set_changes[0].validators = validators(&forger);
+    let forged = Finality::Bft {
+        certificate: certificate_by(&forger[..3], &h),
+        validator_set_changes,
+    };
+    let proof = make_proof(&spec, notary_claim(&w, 0), &h, forged);
+    let err = check(&proof, &spec, &CheckOptions::default())
+        .expect_err("a swapped list must not check")
+        .to_string();
+    assert!(
+        err.starts_with(
+            "validator-set change at height 5: its list is not the governance contract's \
+             after block 4: the proof of the governance contract's key of validator 0 does not \
+             show the listed value"
+        ),
+        "{err}"
+    );
+    // A list one validator short of the stored one is refused too.
+    let Finality::Bft {
+        mut validator_set_changes,
+        certificate,
+    } = bft_finality(&w, &a, &b, &b[..3], 5, &h)
+    else {
+        unreachable!()
+    };
+    validator_set_changes[0].validators.pop();
+    let short = Finality::Bft {
+        certificate,
+        validator_set_changes,
+    };
+    let proof = make_proof(&spec, notary_claim(&w, 0), &h, short);
+    assert!(check(&proof, &spec, &CheckOptions::default()).is_err());
+}
+
+/// An older proof, without storage proofs of the new list.
+#[test]
+fn bft_with_an_unproven_validator_set_change() {
+    let w = world(3, 50);
+    let a: Vec<_> = (1..=4).map(ed_key).collect();
+    let b: Vec<_> = (11..=14).map(ed_key).collect();
+    let spec = bft_spec(&a);
+    let h = bft_header(&w, NUMBER, &b[..3]);
+    let finality = bft_finality_unproven(&w, &a, &b, &b[..3], 5, &h);
     let proof = make_proof(&spec, notary_claim(&w, 0), &h, finality);
     let v = ok(&proof, &spec, &CheckOptions::default());
     // The new list is not proven (anyone can attach a real certified
@@ -378,7 +459,7 @@ fn bft_forged_change_is_not_anchored() {
     let forger: Vec<_> = (61..=63).map(ed_key).collect();
     let spec = bft_spec(&a);
     let h = bft_header(&w, NUMBER, &a[..3]);
-    let finality = bft_finality(&w, &a, &forger, &forger, NUMBER, &h);
+    let finality = bft_finality_unproven(&w, &a, &forger, &forger, NUMBER, &h);
     let proof = make_proof(&spec, notary_claim(&w, 0), &h, finality);
     let v = ok(&proof, &spec, &CheckOptions::default());
     assert!(!v.anchored);
@@ -402,7 +483,7 @@ fn bft_forged_change_is_not_anchored() {
     let Finality::Bft {
         certificate,
         mut validator_set_changes,
-    } = bft_finality(&w, &a, &forger, &more, 9, &h)
+    } = bft_finality_unproven(&w, &a, &forger, &more, 9, &h)
     else {
         unreachable!()
     };
@@ -414,6 +495,7 @@ fn bft_forged_change_is_not_anchored() {
             header: rlp(&parent),
             certificate: certificate_by(&forger, &parent),
         }),
+        list_proof: Vec::new(),
     });
     let two = Finality::Bft {
         certificate,

@@ -10,10 +10,11 @@
 //! and the block's certificate is checked against that set: more than two
 //! thirds of the power, distinct known validators, every signature valid.
 //!
-//! What it trusts: the spec's genesis validators, and the validator lists
-//! in the bundle (no state proof of the governance contract is included:
-//! a change's header proves the block before it was committed, not the
-//! list itself).
+//! Each change's new list comes with storage proofs that the governance
+//! contract held it after the certified block before the change
+//! (`tally_verify::validator_list`), so the spec's genesis validators are
+//! all it trusts. A bundle without them (older bundles) has its lists
+//! taken as given, and the verdict says so.
 
 pub mod proof;
 
@@ -27,6 +28,7 @@ use tally_consensus::bft::verify_block_certificate;
 use tally_primitives::{
     bft::quorum, BftValidator, ChainSpec, CommitCertificate, EngineSpec, Header,
 };
+use tally_verify::validator_list;
 
 use crate::client::{
     parse::quantity_u64,
@@ -34,6 +36,9 @@ use crate::client::{
 };
 
 const FORMAT: &str = "tally-block-bundle/1";
+
+/// Most slots one `tally_getStorageProof` call proves (the node's limit).
+const MAX_PROOF_SLOTS: usize = 64;
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
@@ -87,6 +92,11 @@ pub struct BundleChange {
     pub validators: Vec<BftValidator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certified_parent: Option<CertifiedHeader>,
+    /// Compact storage proofs of the list in the governance contract
+    /// against `certifiedParent`'s state root: the count, then each
+    /// validator's key and power.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub list_proof: Vec<Bytes>,
 }
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
@@ -110,14 +120,18 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         }
         let validators: Vec<BftValidator> = serde_json::from_value(change["validators"].clone())
             .context("tally_getValidatorSetChanges: validators")?;
-        let certified_parent = match height {
-            0 | 1 => None,
-            h => Some(certified(&rpc, h - 1)?),
+        let (certified_parent, list_proof) = match height {
+            0 | 1 => (None, Vec::new()),
+            h => (
+                Some(certified(&rpc, h - 1)?),
+                list_proof(&rpc, h - 1, validators.len())?,
+            ),
         };
         changes.push(BundleChange {
             height,
             validators,
             certified_parent,
+            list_proof,
         });
     }
     let bundle = Bundle {
@@ -136,6 +150,31 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Storage proofs that the governance contract held a list of `n`
+/// validators after block `parent`, from `tally_getStorageProof`.
+fn list_proof(rpc: &Rpc, parent: u64, n: usize) -> anyhow::Result<Vec<Bytes>> {
+    let slots: Vec<B256> = validator_list::list_slots(n)
+        .into_iter()
+        .map(B256::from)
+        .collect();
+    let mut proofs = Vec::with_capacity(slots.len());
+    for chunk in slots.chunks(MAX_PROOF_SLOTS) {
+        let proof: tally_verify::Proof = rpc.call(
+            "tally_getStorageProof",
+            vec![
+                json!(validator_list::GOVERNANCE),
+                json!(chunk),
+                json!(format!("{parent:#x}")),
+            ],
+        )?;
+        let tally_verify::Claim::Storage(claim) = proof.claim else {
+            bail!("tally_getStorageProof answered a proof of another kind");
+        };
+        proofs.extend(claim.slots.into_iter().map(|s| s.proof));
+    }
+    Ok(proofs)
 }
 
 /// Block `n`'s header and certificate from the node.
@@ -175,6 +214,8 @@ pub struct Proof {
     pub validators: usize,
     /// Validator-set changes taken from the bundle.
     pub changes: usize,
+    /// Of those, the ones whose lists the bundle does not prove.
+    pub unproven: usize,
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
@@ -206,12 +247,18 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         args.chain.display(),
         spec.chain_id
     );
-    if proof.changes > 0 {
+    if proof.unproven > 0 {
         println!(
-            "trusted: the {} validator-set change(s) listed in the bundle: each change's \
-             preceding block is checked as committed by the set before it, but the new lists \
-             themselves are taken as given (the bundle has no state proof of the governance \
+            "trusted: {} of the {} validator-set change(s) listed in the bundle: each change's \
+             preceding block is checked as committed by the set before it, but these lists are \
+             taken as given (the bundle has no state proof of them from the governance \
              contract)",
+            proof.unproven, proof.changes
+        );
+    } else if proof.changes > 0 {
+        println!(
+            "proven: the {} validator-set change(s) in the bundle, each list from the \
+             governance contract's storage at the committed block before it",
             proof.changes
         );
     }
@@ -241,6 +288,7 @@ pub fn check(spec: &ChainSpec, bundle: &Bundle) -> anyhow::Result<Proof> {
     let mut set = bft.validators.clone();
     let mut last = 1;
     let mut changes = 0;
+    let mut unproven = 0;
     for change in &bundle.validator_set_changes {
         if change.height == 1 {
             if change.validators != bft.validators {
@@ -274,6 +322,22 @@ pub fn check(spec: &ChainSpec, bundle: &Bundle) -> anyhow::Result<Proof> {
         if change.validators.is_empty() {
             bail!("validator-set change at height {} is empty", change.height);
         }
+        if change.list_proof.is_empty() {
+            unproven += 1;
+        } else {
+            validator_list::verify_list(
+                &change.list_proof,
+                &parent.header.state_root,
+                &change.validators,
+            )
+            .with_context(|| {
+                format!(
+                    "validator-set change at height {}: its list is not the governance \
+                     contract's after block {}",
+                    change.height, parent.number
+                )
+            })?;
+        }
         set = change.validators.clone();
         last = change.height;
         changes += 1;
@@ -289,6 +353,7 @@ pub fn check(spec: &ChainSpec, bundle: &Bundle) -> anyhow::Result<Proof> {
         signers: bundle.block.certificate.signatures.len(),
         validators: set.len(),
         changes,
+        unproven,
     })
 }
 

@@ -37,7 +37,7 @@ use alloy_primitives::{address, Address, Bytes, B256, U256};
 use revm::Database;
 
 /// The governance contract ([`abi::ITallyGovernance`]).
-pub const GOVERNANCE: Address = address!("0000000000000000000000000000000000001001");
+pub const GOVERNANCE: Address = tally_verify::validator_list::GOVERNANCE;
 /// The roles contract ([`abi::ITallyRoles`]).
 pub const ROLES: Address = address!("0000000000000000000000000000000000001002");
 /// The assets registry ([`abi::ITallyAssets`]); each asset's ERC-20 face is

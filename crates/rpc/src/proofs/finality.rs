@@ -1,13 +1,14 @@
 //! The finality evidence of a block, by engine: nothing on an unsealed dev
 //! chain, the authority's seal (already in the header) on an authority
-//! chain, the commit certificate and the validator-set history on BFT,
+//! chain, the commit certificate and the validator-set history on BFT
+//! (each change's list with storage proofs from the governance contract),
 //! and the headers built on the block (up to the chain's finality depth)
 //! on PoW.
 
 use alloy_primitives::Bytes;
 use jsonrpsee::core::RpcResult;
 use tally_primitives::{ChainSpec, CommitCertificate, EngineSpec};
-use tally_verify::{CertifiedHeader, Finality, ValidatorSetChange};
+use tally_verify::{validator_list, CertifiedHeader, Finality, ValidatorSetChange};
 
 use crate::backend::Backend;
 use crate::error::{rpc_err, SERVER_ERROR};
@@ -68,6 +69,7 @@ fn bft(backend: &dyn Backend, number: u64) -> RpcResult<Finality> {
         if h <= 1 {
             continue;
         }
+        let list_proof = list_proof(backend, h - 1, change.validators.len())?;
         validator_set_changes.push(ValidatorSetChange {
             height: h,
             validators: change.validators,
@@ -75,10 +77,22 @@ fn bft(backend: &dyn Backend, number: u64) -> RpcResult<Finality> {
                 header: header_rlp(backend, h - 1)?,
                 certificate: certificate(backend, h - 1)?,
             }),
+            list_proof,
         });
     }
     Ok(Finality::Bft {
         certificate: certificate(backend, number)?,
         validator_set_changes,
     })
+}
+
+/// Storage proofs that the governance contract held a list of `n`
+/// validators after block `parent` (`tally_verify::validator_list`).
+fn list_proof(backend: &dyn Backend, parent: u64, n: usize) -> RpcResult<Vec<Bytes>> {
+    let slots: Vec<_> = validator_list::list_slots(n)
+        .into_iter()
+        .map(alloy_primitives::B256::from)
+        .collect();
+    let proof = backend.state_proof(validator_list::GOVERNANCE, &slots, parent)?;
+    Ok(proof.slots.into_iter().map(|s| s.proof).collect())
 }

@@ -3,14 +3,17 @@
 //! through the proof's changes; each change is preceded by a certified
 //! header of the block before it, checked against the set before it.
 //!
-//! The new lists themselves are taken as given: a change's certified
-//! header proves the block before it was committed, not the list (that
-//! would take a state proof of the governance contract). Certified headers
-//! are public, so anyone can attach a real one to a change listing keys of
-//! their own and sign a block of their own making: a block whose set went
-//! through a change is therefore not anchored (only a checkpoint anchors
-//! it), and the report names the changes taken on trust. A block signed by
-//! the chain spec's own validators is.
+//! Each change's new list is proven from the governance contract's
+//! storage at the certified header's state root ([`validator_list`]): the
+//! certificate shows that block committed, its state root what the
+//! contract held after it, which is the set of the next height. The block
+//! is then anchored in the chain spec alone.
+//!
+//! A change without those storage proofs (older proofs) has its list taken
+//! as given. Certified headers are public, so anyone could attach a real
+//! one to a change listing keys of their own and sign a block of their own
+//! making: such a proof is not anchored (only a checkpoint anchors it), and
+//! the report names the changes taken on trust.
 
 use alloy_primitives::B256;
 use tally_primitives::{BftValidator, ChainSpec, CommitCertificate, EngineSpec};
@@ -19,7 +22,7 @@ use super::{engine_name, plural, Evidence};
 use crate::{
     bft::{quorum, verify_block_certificate, Validators},
     check::{decode_header, Block},
-    ValidatorSetChange, VerifyError,
+    validator_list, ValidatorSetChange, VerifyError,
 };
 
 pub(super) fn check(
@@ -39,7 +42,8 @@ pub(super) fn check(
     let number = block.header.number;
     let mut set = Validators::new(&bft.validators).map_err(VerifyError::SpecValidators)?;
     let mut last = 1u64;
-    let mut applied = Vec::new();
+    let mut applied = 0usize;
+    let mut unproven_at = Vec::new();
     for (i, change) in changes.iter().enumerate() {
         let height = change.height;
         if height == 1 && i == 0 {
@@ -88,8 +92,22 @@ pub(super) fn check(
         })?;
         set = Validators::new(&change.validators)
             .map_err(|source| VerifyError::ChangeValidators { height, source })?;
+        if change.list_proof.is_empty() {
+            unproven_at.push(height);
+        } else {
+            validator_list::verify_list(
+                &change.list_proof,
+                &parent_block.header.state_root,
+                &change.validators,
+            )
+            .map_err(|source| VerifyError::ChangeList {
+                height,
+                parent: parent_number,
+                source,
+            })?;
+        }
         last = height;
-        applied.push(height);
+        applied += 1;
     }
     let signed = verify_block_certificate(chain_id, number, block.hash, certificate, &set)
         .map_err(|source| VerifyError::Certificate {
@@ -102,33 +120,40 @@ pub(super) fn check(
          needed)",
         quorum(total)
     );
-    if applied.is_empty() {
+    let through = plural(applied, "change", "changes");
+    if unproven_at.is_empty() {
+        let how = if applied == 0 {
+            String::new()
+        } else {
+            ", each list proven from the governance contract's storage at the certified block \
+             before it"
+                .to_string()
+        };
         return Ok(Evidence {
             line: format!(
                 "block {number} is final: {signed}, validator set rebuilt from the chain spec \
-                 through 0 changes"
+                 through {through}{how}"
             ),
             anchored: true,
             later: Vec::new(),
             unproven: None,
         });
     }
-    let (lists, are, those) = if applied.len() == 1 {
+    let (lists, are, those) = if unproven_at.len() == 1 {
         ("list", "is", "that list is the one")
     } else {
         ("lists", "are", "those lists are the ones")
     };
     let unproven = format!(
         "the validator {lists} of {} (at {})",
-        plural(applied.len(), "governance change", "governance changes"),
-        heights(&applied)
+        plural(unproven_at.len(), "governance change", "governance changes"),
+        heights(&unproven_at)
     );
     Ok(Evidence {
         line: format!(
             "block {number} is {signed} of a validator set rebuilt from the chain spec through \
-             {}, but {unproven} {are} taken as given in the proof, not proven: the block is \
-             final only if {those} governance installed",
-            plural(applied.len(), "change", "changes")
+             {through}, but {unproven} {are} taken as given in the proof, not proven: the block \
+             is final only if {those} governance installed"
         ),
         anchored: false,
         later: Vec::new(),

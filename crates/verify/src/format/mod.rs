@@ -229,9 +229,14 @@ pub enum Finality {
 }
 
 /// From `height` on, `validators` sign; `certifiedParent` is block
-/// `height - 1` with its certificate by the set before. The set at
-/// height 1 is the chain spec's: proofs leave it out, and a first entry at
-/// height 1 (without `certifiedParent`) must restate it.
+/// `height - 1` with its certificate by the set before, and `listProof`
+/// the compact storage proofs, against that block's state root, that the
+/// governance contract held exactly `validators` after it
+/// ([`crate::validator_list`]: the count, then each key and power). The
+/// set at height 1 is the chain spec's: proofs leave it out, and a first
+/// entry at height 1 (without `certifiedParent`) must restate it. A change
+/// without `listProof` is checked but its list is taken as given, which
+/// leaves the proof unanchored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidatorSetChange {
@@ -239,6 +244,8 @@ pub struct ValidatorSetChange {
     pub validators: Vec<BftValidator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certified_parent: Option<CertifiedHeader>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "b64::list")]
+    pub list_proof: Vec<Bytes>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 //! and their receipts, an in-memory jmt state tree holding the notary and
 //! traceability commitments among filler leaves, a header over their
 //! roots, and each kind of finality evidence (dev authority seal, BFT
-//! certificates with a validator-set change, mined PoW descendants).
+//! certificates with a validator-set change and its list's storage
+//! proofs, mined PoW descendants).
 //! Shared by the tests and the bench (`#[path]`).
 
 #![allow(dead_code)]
@@ -27,6 +28,7 @@ use tally_primitives::{
     Account, BftExtra, BftSpec, BftValidator, ChainSpec, CommitCertificate, EngineSpec, Header,
     PowSpec, Receipt,
 };
+use tally_verify::validator_list;
 use tally_verify::{
     pow::{meets_target, next_bits, pow_hash, target_from_bits},
     records::{notary, trace, NOTARY, TRACE},
@@ -665,8 +667,9 @@ pub fn bft_header(w: &World, number: u64, signers: &[SigningKey]) -> Header {
 
 /// BFT finality for block `h` (hash `hash`): genesis validators `a`, who
 /// hand over to `b` at height `change_at` (certified by `a` on block
-/// `change_at - 1`, a block of `w`); `b` certify the block with `signers`.
-/// As the node builds it: the genesis set (the spec's) is left out.
+/// `change_at - 1`, whose state holds `b` in the governance contract); `b`
+/// certify the block with `signers`. As the node builds it: the genesis
+/// set (the spec's) is left out, the new list comes with storage proofs.
 pub fn bft_finality(
     w: &World,
     a: &[SigningKey],
@@ -675,19 +678,85 @@ pub fn bft_finality(
     change_at: u64,
     h: &Header,
 ) -> Finality {
+    let list = validators(b);
+    let (tree, root) = governance_tree(&list);
+    let mut parent = bft_header(w, change_at - 1, a);
+    parent.state_root = root;
+    let list_proof = validator_list::list_slots(list.len())
+        .iter()
+        .map(|slot| tree.prove_slot(&validator_list::GOVERNANCE, slot))
+        .collect();
+    change_finality(a, parent, list, list_proof, signers, h)
+}
+
+/// [`bft_finality`] as older proofs carry it: the new list without
+/// storage proofs (taken as given by the checker).
+pub fn bft_finality_unproven(
+    w: &World,
+    a: &[SigningKey],
+    b: &[SigningKey],
+    signers: &[SigningKey],
+    change_at: u64,
+    h: &Header,
+) -> Finality {
     let parent = bft_header(w, change_at - 1, a);
+    change_finality(a, parent, validators(b), Vec::new(), signers, h)
+}
+
+fn change_finality(
+    a: &[SigningKey],
+    parent: Header,
+    list: Vec<BftValidator>,
+    list_proof: Vec<Bytes>,
+    signers: &[SigningKey],
+    h: &Header,
+) -> Finality {
+    let change_at = parent.number + 1;
     let parent_hash = parent.hash();
     Finality::Bft {
         certificate: certificate(signers, h.number, h.hash()),
         validator_set_changes: vec![ValidatorSetChange {
             height: change_at,
-            validators: validators(b),
+            validators: list,
             certified_parent: Some(CertifiedHeader {
                 header: rlp(&parent),
                 certificate: certificate(&a[..3], change_at - 1, parent_hash),
             }),
+            list_proof,
         }],
     }
+}
+
+/// A state holding `list` in the governance contract's storage (and some
+/// other leaves); its root.
+pub fn governance_tree(list: &[BftValidator]) -> (MemTree, B256) {
+    let gov = validator_list::GOVERNANCE;
+    let slot_leaf = |slot: U256, value: U256| {
+        (
+            state::storage_key(&gov, &slot),
+            value.to_be_bytes::<32>().to_vec(),
+        )
+    };
+    let mut leaves = vec![slot_leaf(
+        validator_list::count_slot(),
+        U256::from(list.len()),
+    )];
+    for (i, v) in list.iter().enumerate() {
+        let i = i as u64;
+        leaves.push(slot_leaf(
+            validator_list::key_slot(i),
+            U256::from_be_bytes(v.key.0),
+        ));
+        leaves.push(slot_leaf(
+            validator_list::power_slot(i),
+            U256::from(v.power),
+        ));
+    }
+    for i in 0..40u64 {
+        let k = keccak256(i.to_be_bytes());
+        leaves.push((KeyHash(k.0), k.to_vec()));
+    }
+    MemTree::build(leaves)
 }
 
 /// `finality` with a first change at height 1 restating `genesis` (the
@@ -706,6 +775,7 @@ pub fn with_genesis_entry(finality: Finality, genesis: &[SigningKey]) -> Finalit
             height: 1,
             validators: validators(genesis),
             certified_parent: None,
+            list_proof: Vec::new(),
         },
     );
     Finality::Bft {

@@ -10,15 +10,18 @@ use super::super::{
 use super::{ProposalAction, ProposalStatus};
 use alloy_primitives::{Address, B256, U256};
 use tally_primitives::{BftMember, BftValidator};
+use tally_verify::validator_list;
 
 fn u(n: u64) -> U256 {
     U256::from(n)
 }
 
 // ---- validators ----
+// Slots shared with the offline checker, which proves a validator-set
+// change's list from them (`tally_verify::validator_list`).
 
 pub(crate) fn validator_count(s: &mut Store<'_>) -> Result<u64, SysError> {
-    s.get_u64(slot("validators.len", &[]))
+    s.get_u64(validator_list::count_slot())
 }
 
 /// 1 + the validator's index, or 0 when `key` is not a validator.
@@ -28,21 +31,21 @@ fn validator_index(s: &mut Store<'_>, key: B256) -> Result<u64, SysError> {
 
 pub(crate) fn validator_at(s: &mut Store<'_>, i: u64) -> Result<BftValidator, SysError> {
     Ok(BftValidator {
-        key: s.get_b256(slot("validator.key", &[u(i)]))?,
-        power: s.get_u64(slot("validator.power", &[u(i)]))?,
+        key: s.get_b256(validator_list::key_slot(i))?,
+        power: s.get_u64(validator_list::power_slot(i))?,
     })
 }
 
 fn write_validator(s: &mut Store<'_>, i: u64, v: &BftValidator) -> Result<(), SysError> {
-    s.set(slot("validator.key", &[u(i)]), v.key.into())?;
-    s.set_u64(slot("validator.power", &[u(i)]), v.power)?;
+    s.set(validator_list::key_slot(i), v.key.into())?;
+    s.set_u64(validator_list::power_slot(i), v.power)?;
     s.set_u64(slot("validator.index", &[v.key.into()]), i + 1)
 }
 
 pub(crate) fn add_validator(s: &mut Store<'_>, v: &BftValidator) -> Result<(), SysError> {
     let n = validator_count(s)?;
     write_validator(s, n, v)?;
-    s.set_u64(slot("validators.len", &[]), n + 1)
+    s.set_u64(validator_list::count_slot(), n + 1)
 }
 
 /// Removes by moving the last validator into the hole: the order is
@@ -58,10 +61,10 @@ fn remove_validator(s: &mut Store<'_>, key: B256) -> Result<(), SysError> {
         let moved = validator_at(s, last)?;
         write_validator(s, idx - 1, &moved)?;
     }
-    s.set(slot("validator.key", &[u(last)]), U256::ZERO)?;
-    s.set(slot("validator.power", &[u(last)]), U256::ZERO)?;
+    s.set(validator_list::key_slot(last), U256::ZERO)?;
+    s.set(validator_list::power_slot(last), U256::ZERO)?;
     s.set(slot("validator.index", &[key.into()]), U256::ZERO)?;
-    s.set_u64(slot("validators.len", &[]), last)
+    s.set_u64(validator_list::count_slot(), last)
 }
 
 pub(crate) fn all_validators(s: &mut Store<'_>) -> Result<Vec<BftValidator>, SysError> {
