@@ -26,6 +26,10 @@ use crate::fees;
 use crate::filters::{drain_abandoned, drain_pending, FilterKind, FilterStore};
 use crate::logs::{filter_range, get_logs, logs_in_range, LogLimits};
 
+/// Most storage slots one `eth_getProof` call proves: each is a walk of
+/// the state tree and a proof in the answer.
+pub const MAX_GET_PROOF_SLOTS: usize = 1024;
+
 /// State shared by the `eth_` handlers of all connections.
 #[derive(Clone)]
 pub struct EthRpc {
@@ -147,6 +151,13 @@ impl EthApiServer for EthRpc {
         slots: Vec<U256>,
         block: Option<BlockId>,
     ) -> RpcResult<Value> {
+        if slots.len() > MAX_GET_PROOF_SLOTS {
+            return Err(invalid_params(format!(
+                "{} storage slots requested, more than the limit of {MAX_GET_PROOF_SLOTS} per \
+                 eth_getProof call",
+                slots.len()
+            )));
+        }
         let backend = self.backend.clone();
         blocking(move || {
             let number = state_number(&*backend, block)?;

@@ -13,6 +13,10 @@ use crate::error::{internal, invalid_params, rpc_err, SERVER_ERROR};
 /// Most blocks one `eth_feeHistory` call covers (geth's limit).
 pub const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
 
+/// Most reward percentiles one `eth_feeHistory` call asks for (geth's
+/// limit): the answer holds one tip per percentile per block.
+pub const MAX_REWARD_PERCENTILES: usize = 100;
+
 /// `eth_gasPrice`: a legacy price that gets a transaction into the next
 /// block: its base fee plus the suggested tip.
 pub fn gas_price(backend: &dyn Backend) -> u128 {
@@ -78,6 +82,12 @@ pub fn fee_history(
 }
 
 fn validate_percentiles(p: &[f64]) -> Result<(), ErrorObjectOwned> {
+    if p.len() > MAX_REWARD_PERCENTILES {
+        return Err(invalid_params(format!(
+            "{} reward percentiles requested, more than the limit of {MAX_REWARD_PERCENTILES}",
+            p.len()
+        )));
+    }
     for (i, v) in p.iter().enumerate() {
         if !(0.0..=100.0).contains(v) {
             return Err(invalid_params(format!(

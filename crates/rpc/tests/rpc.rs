@@ -410,6 +410,14 @@ async fn state_reads_follow_block_parameters() -> Res {
     let proof = call(&c, "eth_getProof", json!([token(), ["0x0"], "0x2"])).await?;
     assert_eq!(proof["block"], json!(2));
     assert_eq!(proof["storageKeys"], json!([B256::ZERO]));
+    let slots: Vec<String> = (0..1025).map(|i| format!("{i:#x}")).collect();
+    let (code, message, _) =
+        rpc_error(call(&c, "eth_getProof", json!([token(), slots, "0x2"])).await);
+    assert_eq!(code, -32602);
+    assert!(
+        message.contains("1025 storage slots requested, more than the limit of 1024"),
+        "{message}"
+    );
     Ok(())
 }
 
@@ -653,6 +661,19 @@ async fn fee_history() -> Res {
     let (code, _, _) =
         rpc_error(call(&c, "eth_feeHistory", json!(["0x2", "latest", [75.0, 25.0]])).await);
     assert_eq!(code, -32602);
+    // A percentile list past geth's limit of 100 is refused before any
+    // work (100,000 of them once took 15 s and a gigabyte).
+    let many: Vec<f64> = (0..100_000).map(|i| f64::from(i) / 1000.0).collect();
+    let (code, message, _) =
+        rpc_error(call(&c, "eth_feeHistory", json!(["0x400", "latest", many])).await);
+    assert_eq!(code, -32602);
+    assert!(
+        message.contains("100000 reward percentiles requested, more than the limit of 100"),
+        "{message}"
+    );
+    let hundred: Vec<f64> = (0..100).map(f64::from).collect();
+    let v = call(&c, "eth_feeHistory", json!(["0x1", "latest", hundred])).await?;
+    assert_eq!(v["reward"][0].as_array().map(Vec::len), Some(100));
     Ok(())
 }
 

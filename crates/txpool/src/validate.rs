@@ -44,11 +44,13 @@ pub fn decode(raw: &[u8]) -> Result<TxEnvelope, PoolError> {
         }
         // Legacy transactions start with an RLP list header (>= 0xc0).
         0xc0..=0xff => {}
+        // Garbage (or a type no fork defines): say the bytes are not a
+        // transaction, not that some transaction type is unsupported.
         ty @ 0..=0x7f => {
-            return Err(PoolError::TxTypeNotSupported {
-                ty,
-                reason: "unknown transaction type",
-            })
+            return Err(PoolError::Decode(format!(
+                "first byte {ty:#04x} is not a transaction type Tally knows (0x01, 0x02) nor the \
+                 start of a legacy transaction's RLP list"
+            )))
         }
         other => {
             return Err(PoolError::Decode(format!(
@@ -59,10 +61,9 @@ pub fn decode(raw: &[u8]) -> Result<TxEnvelope, PoolError> {
     let mut buf = raw;
     let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| match e {
         Eip2718Error::RlpError(e) => PoolError::Decode(e.to_string()),
-        Eip2718Error::UnexpectedType(ty) => PoolError::TxTypeNotSupported {
-            ty,
-            reason: "unknown transaction type",
-        },
+        Eip2718Error::UnexpectedType(ty) => {
+            PoolError::Decode(format!("unexpected transaction type {ty:#04x}"))
+        }
         other => PoolError::Decode(other.to_string()),
     })?;
     if !buf.is_empty() {

@@ -73,14 +73,35 @@ fn blob_and_set_code_types_are_refused_with_a_reason() {
             .starts_with("transaction type not supported"));
         assert!(err.to_string().contains(word));
     }
-    assert!(matches!(
-        TxPool::decode(&[0x05, 0xc0]),
-        Err(PoolError::TxTypeNotSupported { ty: 5, .. })
-    ));
-    assert!(matches!(
-        TxPool::decode(&[0x00, 0xc0]),
-        Err(PoolError::TxTypeNotSupported { ty: 0, .. })
-    ));
+}
+
+/// Garbage is not "a transaction type not supported": the answer says the
+/// bytes are not a valid transaction encoding (what wallets show).
+#[test]
+fn garbage_and_invalid_rlp_are_not_a_valid_encoding() {
+    for raw in [
+        &[0x05, 0xc0][..],
+        &[0x00, 0xc0],
+        &[0x00],
+        b"hello world",
+        &[0x02, 0xf8, 0xff, 0x01],
+        &[0xf8, 0x02, 0x01],
+        &[0x80],
+    ] {
+        let err = TxPool::decode(raw).unwrap_err();
+        assert!(matches!(err, PoolError::Decode(_)), "{raw:?}: {err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("invalid transaction encoding: "),
+            "{raw:?}: {text}"
+        );
+        assert!(!text.contains("type not supported"), "{raw:?}: {text}");
+    }
+    let text = TxPool::decode(&[0x00, 0xc0]).unwrap_err().to_string();
+    assert!(
+        text.contains("first byte 0x00 is not a transaction type"),
+        "{text}"
+    );
 }
 
 #[test]
