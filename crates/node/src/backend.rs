@@ -438,6 +438,11 @@ impl Backend for NodeBackend {
                 "Transactions waiting for a nonce gap to fill.",
                 pool.queued_count() as f64,
             ),
+            (
+                "txpool_bytes",
+                "Summed encoded size of the pooled transactions (bounded by the pool's byte budget).",
+                pool.bytes() as f64,
+            ),
             ("peers", "Connected peers.", 0.0),
             (
                 "safe_block",

@@ -17,12 +17,20 @@ pub struct PoolConfig {
     pub max_per_sender: usize,
     /// Maximum size of one transaction's EIP-2718 encoding.
     pub max_tx_bytes: usize,
+    /// Maximum summed size of all pooled transactions' encodings: bounds
+    /// the pool's memory whatever the transactions' sizes.
+    pub max_bytes: usize,
+    /// Most a transaction's nonce may run ahead of its sender's account
+    /// nonce: a gap wider than the sender's pool share could never close.
+    pub max_nonce_gap: u64,
     /// How much (percent) a replacement must raise both fee cap and tip.
     pub price_bump_percent: u64,
 }
 
 impl PoolConfig {
-    /// Defaults as in geth where it has one: 128 KiB transactions, 10% bump.
+    /// Defaults as in geth where it has one: 128 KiB transactions, 10% bump;
+    /// 256 MiB of transactions in all, and nonces at most 1,000 ahead (the
+    /// per-sender limit: a wider gap could never close).
     pub fn new(chain_id: u64, block_gas_limit: u64, base_fee: u64) -> PoolConfig {
         PoolConfig {
             chain_id,
@@ -31,6 +39,8 @@ impl PoolConfig {
             max_txs: 100_000,
             max_per_sender: 1_000,
             max_tx_bytes: 128 * 1024,
+            max_bytes: 256 * 1024 * 1024,
+            max_nonce_gap: 1_000,
             price_bump_percent: 10,
         }
     }

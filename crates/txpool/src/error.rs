@@ -81,6 +81,23 @@ pub enum PoolError {
     /// cheapest one it could displace.
     #[error("txpool is full: {capacity} transactions, the cheapest pays a tip of {min_tip} wei")]
     PoolFull { capacity: usize, min_tip: u128 },
+    /// The pool holds its byte budget and the transaction pays no more
+    /// than the cheapest ones it would displace.
+    #[error(
+        "txpool is full: {limit} bytes of transactions, the cheapest pays a tip of {min_tip} wei"
+    )]
+    PoolFullBytes { limit: usize, min_tip: u128 },
+    /// The nonce runs further ahead of the account's than the pool allows.
+    #[error("nonce too high: address {address}, tx: {tx_nonce} state: {state_nonce} (at most {max_gap} ahead)")]
+    NonceTooHigh {
+        address: Address,
+        tx_nonce: u64,
+        state_nonce: u64,
+        max_gap: u64,
+    },
+    /// EIP-2681: a nonce of 2^64 - 1 could never be followed.
+    #[error("nonce has max value: address {address}, nonce {nonce}")]
+    NonceMax { address: Address, nonce: u64 },
     /// The node could not read the sender's account.
     /// Consortium chains: the sender lacks the role this transaction needs.
     #[error("{0}")]

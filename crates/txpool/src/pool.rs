@@ -119,7 +119,7 @@ impl TxPool {
             .store
             .write()
             .insert(tx, nonce, balance, &self.inner.config)?;
-        if let Some(evicted) = done.evicted {
+        for evicted in done.evicted {
             tracing::debug!(%hash, %evicted, "txpool full: evicted a cheaper transaction");
         }
         if let Some(replaced) = done.replaced {
@@ -263,6 +263,12 @@ impl TxPool {
     /// All transactions held, pending and queued.
     pub fn len(&self) -> usize {
         self.inner.store.read().len()
+    }
+
+    /// Summed encoded size of the pooled transactions, in bytes (bounded
+    /// by [`PoolConfig::max_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.inner.store.read().bytes()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -69,12 +69,15 @@ struct Index {
     by_hash: HashMap<B256, (Address, u64)>,
     eviction: BTreeSet<EvictKey>,
     pending: usize,
+    /// Summed encoded size of every pooled transaction.
+    bytes: usize,
 }
 
 impl Index {
     fn add(&mut self, sender: Address, entry: &Entry) {
         self.by_hash.insert(entry.tx.hash, (sender, entry.tx.nonce));
         self.eviction.insert(entry.evict_key());
+        self.bytes += entry.tx.encoded_len;
         if entry.pending {
             self.pending += 1;
         }
@@ -83,6 +86,7 @@ impl Index {
     fn remove(&mut self, entry: &Entry) {
         self.by_hash.remove(&entry.tx.hash);
         self.eviction.remove(&entry.evict_key());
+        self.bytes -= entry.tx.encoded_len;
         if entry.pending {
             self.pending -= 1;
         }
@@ -107,7 +111,7 @@ impl Index {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Inserted {
     pub replaced: Option<B256>,
-    pub evicted: Option<B256>,
+    pub evicted: Vec<B256>,
 }
 
 #[derive(Debug, Default)]
@@ -124,6 +128,11 @@ impl Store {
 
     pub fn pending_count(&self) -> usize {
         self.index.pending
+    }
+
+    /// Summed encoded size of the pooled transactions.
+    pub fn bytes(&self) -> usize {
+        self.index.bytes
     }
 
     pub fn contains(&self, hash: &B256) -> bool {
@@ -172,6 +181,20 @@ impl Store {
                 state_nonce,
             });
         }
+        if tx.nonce == u64::MAX {
+            return Err(PoolError::NonceMax {
+                address: tx.sender,
+                nonce: tx.nonce,
+            });
+        }
+        if tx.nonce - state_nonce > config.max_nonce_gap {
+            return Err(PoolError::NonceTooHigh {
+                address: tx.sender,
+                tx_nonce: tx.nonce,
+                state_nonce,
+                max_gap: config.max_nonce_gap,
+            });
+        }
         let sender = tx.sender;
         if let Some(s) = self.senders.get_mut(&sender) {
             // The caller read state just now; it may be newer than the last
@@ -208,23 +231,12 @@ impl Store {
         let pending_end = existing.map_or(state_nonce, |s| s.pending_end);
         let tip = tx.effective_tip(config.base_fee);
 
-        let mut evicted = None;
-        if replaced.is_none() && self.len() >= config.max_txs {
-            let would_be_pending = tx.nonce == pending_end;
-            let victim = self.eviction_victim(&sender).ok_or(PoolError::PoolFull {
-                capacity: config.max_txs,
-                min_tip: 0,
-            })?;
-            if (would_be_pending, tip, tx.max_fee_per_gas)
-                <= (victim.pending, victim.tip, victim.fee_cap)
-            {
-                return Err(PoolError::PoolFull {
-                    capacity: config.max_txs,
-                    min_tip: victim.tip,
-                });
-            }
-            evicted = self.remove_by_hash(&victim.hash);
-        }
+        let freed = old.map_or(0, |o| o.tx.encoded_len);
+        let victims = self.victims_for(&tx, replaced.is_some(), freed, pending_end, tip, config)?;
+        let evicted = victims
+            .iter()
+            .filter_map(|v| self.remove_by_hash(&v.hash))
+            .collect();
 
         let s = self.senders.entry(sender).or_insert_with(|| SenderTxs {
             state_nonce,
@@ -250,19 +262,72 @@ impl Store {
         Ok(Inserted { replaced, evicted })
     }
 
-    /// The cheapest transaction of another sender (evicting one of the
-    /// inserting sender's own could open a gap before the new one).
-    fn eviction_victim(&self, sender: &Address) -> Option<EvictKey> {
+    /// The transactions to evict so that `tx` fits both the count and the
+    /// byte budget: the least useful of other senders first (evicting one of
+    /// the inserting sender's own could open a gap before the new one), each
+    /// worth less than `tx`, or the refusal that names the limit. Nothing is
+    /// evicted unless all of them can be.
+    fn victims_for(
+        &self,
+        tx: &PooledTx,
+        replacing: bool,
+        freed: usize,
+        pending_end: u64,
+        tip: u128,
+        config: &PoolConfig,
+    ) -> Result<Vec<EvictKey>, PoolError> {
+        let mut count = self.len() + usize::from(!replacing);
+        let mut bytes = (self.index.bytes - freed).saturating_add(tx.encoded_len);
+        if count <= config.max_txs && bytes <= config.max_bytes {
+            return Ok(Vec::new());
+        }
+        let over_count = count > config.max_txs;
+        let refusal = |min_tip| {
+            if over_count {
+                PoolError::PoolFull {
+                    capacity: config.max_txs,
+                    min_tip,
+                }
+            } else {
+                PoolError::PoolFullBytes {
+                    limit: config.max_bytes,
+                    min_tip,
+                }
+            }
+        };
+        let would_be_pending = tx.nonce == pending_end;
+        let mut victims = Vec::new();
+        let others = self.index.eviction.iter().filter(|k| {
+            self.index
+                .by_hash
+                .get(&k.hash)
+                .is_some_and(|(a, _)| *a != tx.sender)
+        });
+        for victim in others {
+            if count <= config.max_txs && bytes <= config.max_bytes {
+                break;
+            }
+            if (would_be_pending, tip, tx.max_fee_per_gas)
+                <= (victim.pending, victim.tip, victim.fee_cap)
+            {
+                return Err(refusal(victim.tip));
+            }
+            count -= 1;
+            bytes -= self.encoded_len(&victim.hash);
+            victims.push(*victim);
+        }
+        if count > config.max_txs || bytes > config.max_bytes {
+            return Err(refusal(0));
+        }
+        Ok(victims)
+    }
+
+    fn encoded_len(&self, hash: &B256) -> usize {
         self.index
-            .eviction
-            .iter()
-            .find(|k| {
-                self.index
-                    .by_hash
-                    .get(&k.hash)
-                    .is_some_and(|(a, _)| a != sender)
-            })
-            .copied()
+            .by_hash
+            .get(hash)
+            .and_then(|(a, n)| self.senders.get(a)?.txs.get(n))
+            .map_or(0, |e| e.tx.encoded_len)
     }
 
     /// Removes one transaction and re-sorts its sender; returns its hash.
@@ -411,12 +476,14 @@ mod tests {
         fn assert_consistent(&self) {
             let mut count = 0;
             let mut pending = 0;
+            let mut bytes = 0;
             for (addr, s) in &self.senders {
                 assert!(!s.txs.is_empty(), "empty sender entries are removed");
                 let mut cost = U256::ZERO;
                 let mut run_end = s.state_nonce;
                 for (nonce, e) in &s.txs {
                     count += 1;
+                    bytes += e.tx.encoded_len;
                     cost += e.tx.cost;
                     assert_eq!(self.index.by_hash.get(&e.tx.hash), Some(&(*addr, *nonce)));
                     assert!(self.index.eviction.contains(&e.evict_key()));
@@ -433,6 +500,7 @@ mod tests {
             assert_eq!(self.index.by_hash.len(), count);
             assert_eq!(self.index.eviction.len(), count);
             assert_eq!(self.index.pending, pending);
+            assert_eq!(self.index.bytes, bytes);
         }
     }
 
@@ -456,9 +524,12 @@ mod tests {
 
     #[test]
     fn indexes_stay_consistent_through_every_operation() {
+        // 100-byte transactions: the byte budget (10 of them) binds before
+        // the count (12) does.
         let config = PoolConfig {
             max_txs: 12,
             max_per_sender: 5,
+            max_bytes: 1_000,
             ..PoolConfig::new(1, 30_000_000, 10)
         };
         let balance = U256::from(21_000u64 * 100 * 4);
@@ -496,6 +567,7 @@ mod tests {
             }
             store.assert_consistent();
             assert!(store.len() <= config.max_txs);
+            assert!(store.bytes() <= config.max_bytes);
         }
     }
 }

@@ -125,3 +125,114 @@ fn the_pool_never_grows_past_its_capacity() {
     }
     assert_eq!(pool.len(), 25);
 }
+
+/// A 100 KB call: gas for its calldata floor, a fee cap of 100 gwei.
+fn big_tx(signer: u64, nonce: u64, tip_gwei: u128) -> Vec<u8> {
+    let input = alloy_primitives::Bytes::from(vec![1u8; 100_000]);
+    raw(&tx1559_full(
+        signer,
+        nonce,
+        100 * GWEI,
+        tip_gwei * GWEI,
+        5_000_000,
+        input,
+    ))
+}
+
+/// Big nonce-gapped transactions (never minable, so never paid for) fill
+/// the byte budget, not memory: past it the pool evicts the gapped first
+/// and refuses what pays no more than what it would displace.
+#[test]
+fn the_pool_is_bounded_by_bytes_and_evicts_gapped_transactions_first() {
+    let one = big_tx(0, 0, 1).len();
+    let pool = TxPool::new(PoolConfig {
+        max_bytes: 3 * one + one / 2,
+        ..config()
+    });
+    let state = State::default();
+    // Three gapped (queued) transactions from different senders fill it.
+    for signer in 1..=3 {
+        pool.add_raw(&big_tx(signer, 7, 50), &state).unwrap();
+    }
+    assert_eq!((pool.len(), pool.queued_count()), (3, 3));
+    assert!(pool.bytes() <= 3 * one + one / 2);
+    // A fourth gapped one paying no more than they do is refused, naming
+    // the byte budget.
+    let err = pool.add_raw(&big_tx(4, 7, 50), &state).unwrap_err();
+    assert!(matches!(err, PoolError::PoolFullBytes { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("txpool is full: "), "{err}");
+    assert!(err.to_string().contains("bytes of transactions"), "{err}");
+    // An executable one displaces a gapped one, whatever their tips.
+    let pending = big_tx(5, 0, 1);
+    pool.add_raw(&pending, &state).unwrap();
+    assert_eq!((pool.len(), pool.pending_count()), (3, 1));
+    assert!(pool.bytes() <= 3 * one + one / 2);
+    // Small transactions still fit beside them until the budget is spent.
+    pool.add_raw(&raw(&tx1559(6, 0, 100, 2)), &state).unwrap();
+    assert!(pool.bytes() <= 3 * one + one / 2);
+}
+
+/// One big transaction may displace several small ones, all or none.
+#[test]
+fn a_big_transaction_evicts_as_many_as_it_needs_or_none() {
+    let small = raw(&tx1559(0, 0, 100, 1)).len();
+    let big = big_tx(200, 0, 30);
+    // Room for the big one beside one small one: adding it to 100 small
+    // ones means evicting 99 of them.
+    // (Half a small one of slack: signatures vary in length by a byte.)
+    let limit = big.len() + small + small / 2;
+    let pool = TxPool::new(PoolConfig {
+        max_bytes: limit,
+        ..config()
+    });
+    let state = State::default();
+    for signer in 0..100 {
+        let tip = if signer >= 98 { 90 } else { 2 };
+        pool.add_raw(&raw(&tx1559(signer, 0, 100, tip)), &state)
+            .expect("small transactions fit");
+    }
+    // The 99 include one tipping 90, more than the big one's 30: it is
+    // refused and nothing is evicted.
+    let err = pool.add_raw(&big, &state).unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::PoolFullBytes {
+            limit,
+            min_tip: 90 * GWEI
+        }
+    );
+    assert_eq!(pool.len(), 100, "a refusal evicts nothing");
+    // Tipping more than all of them, it takes their place.
+    let richer = big_tx(201, 0, 95);
+    pool.add_raw(&richer, &state)
+        .expect("the richer big one fits");
+    assert_eq!(pool.len(), 2);
+    assert!(pool.bytes() <= limit);
+}
+
+#[test]
+fn nonces_far_ahead_and_the_maximum_nonce_are_refused() {
+    let pool = pool();
+    let state = State::default();
+    let limit = config().max_nonce_gap;
+    pool.add_raw(&raw(&tx1559(0, limit, 100, 1)), &state)
+        .expect("a nonce at the gap limit is queued");
+    let err = pool
+        .add_raw(&raw(&tx1559(1, limit + 1, 100, 1)), &state)
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("nonce too high: address"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at most 1000 ahead"), "{err}");
+    // EIP-2681: nonce 2^64 - 1 is refused, even right at the account's.
+    let mut at_max = State::default();
+    let sender = tally_crypto::address_of(&key(2));
+    at_max
+        .accounts
+        .insert(sender, (u64::MAX, alloy_primitives::U256::MAX));
+    let err = pool
+        .add_raw(&raw(&tx1559(2, u64::MAX, 100, 1)), &at_max)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("nonce has max value"), "{err}");
+}
