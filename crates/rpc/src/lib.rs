@@ -42,6 +42,7 @@ mod mining;
 mod misc;
 pub mod proofs;
 mod pubsub;
+mod request_id;
 mod server;
 pub mod sql;
 

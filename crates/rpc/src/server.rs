@@ -169,9 +169,15 @@ pub async fn start(
         }
     };
     let cors = crate::cors::CorsLayer::new(&config.cors_origins)?;
+    let request_id = crate::request_id::RequestIdLayer::new(config.max_request_body_bytes);
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors).layer(metrics))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(cors)
+                .layer(metrics)
+                .layer(request_id),
+        )
         .build(addr)
         .await
         .map_err(bind_err)?;

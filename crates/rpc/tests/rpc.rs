@@ -539,6 +539,29 @@ async fn protocol_errors_keep_the_server_serving() -> Res {
         Some(json!(-32601))
     );
 
+    // An object or array id is an invalid request (-32600), alone or in a
+    // batch; it once got the bare body `null`, or vanished from a batch.
+    for body in [
+        r#"{"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId","params":[]}"#,
+        r#"{"jsonrpc":"2.0","id":[1],"method":"eth_chainId","params":[]}"#,
+    ] {
+        let (_, answer) = raw_post(addr, body).await?;
+        let v: Value = serde_json::from_str(&answer)?;
+        assert_eq!(v["error"]["code"], json!(-32600), "{answer}");
+        assert_eq!(v["id"], Value::Null, "{answer}");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("an id must be a string, a number or null"),
+            "{answer}"
+        );
+    }
+    let batch = r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]},
+        {"jsonrpc":"2.0","id":{},"method":"eth_chainId","params":[]}]"#;
+    let (_, answer) = raw_post(addr, batch).await?;
+    let v: Value = serde_json::from_str(&answer)?;
+    assert_eq!(v["error"]["code"], json!(-32600), "{answer}");
+    assert!(answer.contains("batch element 1"), "{answer}");
+
     // Still serving.
     assert_eq!(call(&c, "eth_chainId", json!([])).await?, json!("0x539"));
     Ok(())
