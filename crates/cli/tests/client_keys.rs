@@ -162,6 +162,22 @@ fn new_key_with_password_file_then_inspect_by_path() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = tally(&["key", "list", "--keystore", &keys], &[], "");
     assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+
+    // Files that are not keystores are listed as skipped, each by name.
+    std::fs::write(dir.path().join("keys/notes.txt"), "my keys are elsewhere").unwrap();
+    std::fs::write(dir.path().join("keys/broken.json"), "{\"address\": 5}").unwrap();
+    let out = tally(&["key", "list", "--keystore", &keys], &[], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    for name in ["notes.txt", "broken.json"] {
+        assert!(
+            err.lines().any(|l| l.starts_with("warning: skipped ")
+                && l.contains(name)
+                && l.contains("not a keystore file")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

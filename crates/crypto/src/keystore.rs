@@ -131,12 +131,27 @@ pub fn decrypt_key(path: &Path, password: &str) -> Result<SecretKey, KeystoreErr
 /// file name (so oldest first for geth-named files). Files that are not
 /// keystores are skipped; a missing directory holds no keys.
 pub fn list(dir: &Path) -> Result<Vec<(Address, PathBuf)>, KeystoreError> {
+    scan(dir).map(|s| s.keys)
+}
+
+/// What [`scan`] found in a keystore directory.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Keystore files, by path.
+    pub keys: Vec<(Address, PathBuf)>,
+    /// Other visible files, each with why it is not a keystore file.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// [`list`], also naming the files that are not keystore files (so a
+/// user can be told, not left wondering where a key went).
+pub fn scan(dir: &Path) -> Result<Scan, KeystoreError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
         Err(e) => return Err(io_err(dir)(e)),
     };
-    let mut keys = Vec::new();
+    let mut found = Scan::default();
     for entry in entries {
         let path = entry.map_err(io_err(dir))?.path();
         let hidden = path
@@ -146,15 +161,20 @@ pub fn list(dir: &Path) -> Result<Vec<(Address, PathBuf)>, KeystoreError> {
         if hidden || !path.is_file() {
             continue;
         }
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        if let Some(address) = stored_address(&text) {
-            keys.push((address, path));
+        match fs::read_to_string(&path) {
+            Err(e) => found.skipped.push((path, format!("cannot read it: {e}"))),
+            Ok(text) => match stored_address(&text) {
+                Some(address) => found.keys.push((address, path)),
+                None => found.skipped.push((
+                    path,
+                    "not a keystore file (no JSON with an \"address\" and \"crypto\")".into(),
+                )),
+            },
         }
     }
-    keys.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(keys)
+    found.keys.sort_by(|a, b| a.1.cmp(&b.1));
+    found.skipped.sort();
+    Ok(found)
 }
 
 /// The keystore file in `dir` that holds `address`.

@@ -50,11 +50,14 @@ pub fn run(cmd: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::New { keystore } => store(&keystore, &random_key()),
         KeyCommand::List { keystore: ks } => {
             let dir = ks.dir()?;
-            let keys = keystore::list(&dir)?;
-            if keys.is_empty() {
+            let found = keystore::scan(&dir)?;
+            for (path, why) in &found.skipped {
+                eprintln!("warning: skipped {}: {why}", path.display());
+            }
+            if found.keys.is_empty() {
                 eprintln!("no keys in {}", dir.display());
             }
-            for (address, path) in keys {
+            for (address, path) in found.keys {
                 println!("{address}  {}", path.display());
             }
             Ok(())
