@@ -151,15 +151,45 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report(&e));
             std::process::ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes, `: `-joined like `{:#}`, but leaving out a
+/// cause whose text the message already carries (many errors name their
+/// source in their own message; printed again it reads as a stutter).
+fn report(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot open x: {source}")]
+        struct Outer {
+            #[source]
+            source: std::io::Error,
+        }
+        let io = || std::io::Error::other("magic number mismatch");
+        let e = anyhow::Error::new(Outer { source: io() });
+        assert_eq!(super::report(&e), "cannot open x: magic number mismatch");
+        let e = anyhow::Error::new(io()).context("reading chain.toml");
+        assert_eq!(super::report(&e), "reading chain.toml: magic number mismatch");
+    }
 
     /// clap checks clashing argument names only at run time, in debug
     /// builds: catch them here for every command.
