@@ -43,6 +43,7 @@ mod misc;
 pub mod proofs;
 mod pubsub;
 mod request_id;
+mod ws_limit;
 mod server;
 pub mod sql;
 

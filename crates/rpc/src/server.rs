@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use jsonrpsee::core::traits::IdProvider;
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{
+    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Methods, PingConfig, Server,
+    ServerConfig, ServerHandle,
+};
 use jsonrpsee::types::SubscriptionId;
 use jsonrpsee::RpcModule;
 
@@ -23,6 +26,7 @@ use crate::mining::MiningRpc;
 use crate::misc::MiscRpc;
 use crate::proofs::{ProofsApiServer, ProofsRpc};
 use crate::sql::{SqlApiServer, SqlRpc};
+use crate::ws_limit::{Admit, WsLimits};
 
 /// Server settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +34,13 @@ pub struct RpcConfig {
     /// Where to listen; port 0 picks a free port (see
     /// [`RpcServerHandle::local_addr`]).
     pub addr: SocketAddr,
-    /// Most simultaneous HTTP and WebSocket connections.
+    /// Most HTTP requests served at once.
     pub max_connections: u32,
+    /// Most open WebSocket connections, counted apart from HTTP requests
+    /// (so subscriptions never lock HTTP out).
+    pub max_ws_connections: u32,
+    /// Most open WebSocket connections from one IP address.
+    pub max_ws_per_ip: u32,
     /// Largest request body accepted, in bytes.
     pub max_request_body_bytes: u32,
     /// Largest response body sent, in bytes.
@@ -52,6 +61,8 @@ impl Default for RpcConfig {
         RpcConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_connections: 100,
+            max_ws_connections: 500,
+            max_ws_per_ip: 100,
             max_request_body_bytes: 10 * 1024 * 1024,
             max_response_body_bytes: 50 * 1024 * 1024,
             max_batch_len: 1_000,
@@ -146,7 +157,9 @@ pub fn rpc_module(config: &RpcConfig, backend: Arc<dyn Backend>) -> RpcModule<()
 }
 
 /// Binds `config.addr` and serves the Ethereum JSON-RPC API over HTTP and
-/// WebSocket until stopped.
+/// WebSocket until stopped. The accept loop is Tally's own so that each
+/// connection knows its peer's address: WebSocket handshakes draw on their
+/// own budgets ([`crate::ws_limit`]), HTTP requests on `max_connections`.
 pub async fn start(
     config: RpcConfig,
     backend: Arc<dyn Backend>,
@@ -154,11 +167,19 @@ pub async fn start(
     let metrics = crate::metrics_http::MetricsLayer::new(backend.clone());
     let module = rpc_module(&config, backend);
     let server_config = ServerConfig::builder()
-        .max_connections(config.max_connections)
+        // jsonrpsee counts HTTP requests in flight and WebSocket connections
+        // against one limit: room for both, WebSockets capped apart.
+        .max_connections(
+            config
+                .max_connections
+                .saturating_add(config.max_ws_connections),
+        )
         .max_request_body_size(config.max_request_body_bytes)
         .max_response_body_size(config.max_response_body_bytes)
         .set_id_provider(HexIdProvider)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        // Drop WebSocket peers that stop answering pings.
+        .enable_ws_ping(PingConfig::new())
         .build();
     let addr = config.addr;
     let bind_err = |source: std::io::Error| {
@@ -170,7 +191,7 @@ pub async fn start(
     };
     let cors = crate::cors::CorsLayer::new(&config.cors_origins)?;
     let request_id = crate::request_id::RequestIdLayer::new(config.max_request_body_bytes);
-    let server = Server::builder()
+    let builder = Server::builder()
         .set_config(server_config)
         .set_http_middleware(
             tower::ServiceBuilder::new()
@@ -178,11 +199,41 @@ pub async fn start(
                 .layer(metrics)
                 .layer(request_id),
         )
-        .build(addr)
+        .to_service_builder();
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(bind_err)?;
-    let local_addr = server.local_addr().map_err(bind_err)?;
-    let handle = server.start(module);
+    let local_addr = listener.local_addr().map_err(bind_err)?;
+    let (stop, handle) = stop_channel();
+    let limits = WsLimits::new(config.max_ws_connections, config.max_ws_per_ip);
+    let methods: Methods = module.into();
+    tokio::spawn(async move {
+        loop {
+            let (socket, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait rather than spin.
+                        tracing::warn!(error = %e, "RPC server cannot accept a connection");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                _ = stop.clone().shutdown() => break,
+            };
+            let service = Admit {
+                inner: builder.clone().build(methods.clone(), stop.clone()),
+                limits: limits.clone(),
+                remote: remote.ip(),
+            };
+            let stopped = stop.clone().shutdown();
+            tokio::spawn(async move {
+                if let Err(e) = serve_with_graceful_shutdown(socket, service, stopped).await {
+                    tracing::debug!(%remote, error = %e, "RPC connection ended with an error");
+                }
+            });
+        }
+    });
     tracing::info!(%local_addr, "JSON-RPC server listening (HTTP and WebSocket)");
     Ok(RpcServerHandle { local_addr, handle })
 }
