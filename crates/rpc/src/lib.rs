@@ -43,9 +43,9 @@ mod misc;
 pub mod proofs;
 mod pubsub;
 mod request_id;
-mod ws_limit;
 mod server;
 pub mod sql;
+mod ws_limit;
 
 pub use api::{AdminNodeInfo, MiningStatus, NodeInfo};
 pub use backend::{
