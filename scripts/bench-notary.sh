@@ -19,7 +19,7 @@ for i in $(seq 1 "$n"); do printf 'document %d\n' "$i" >"$work/docs/$i.txt"; don
 # part does not pay for them.
 sync
 port=18600
-"$tally" dev --datadir "$work/chain" --port "$port" >"$work/dev.log" 2>&1 &
+"$tally" dev --no-explorer --datadir "$work/chain" --port "$port" >"$work/dev.log" 2>&1 &
 node=$!
 for _ in $(seq 1 100); do
   grep -q "JSON-RPC" "$work/dev.log" 2>/dev/null && break

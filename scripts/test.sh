@@ -7,6 +7,9 @@
 #
 # - ethers.js (tests/js) needs Node.js and npm: installed with apt when
 #   missing, then `npm ci` in tests/js.
+# - The explorer's browser test (tests/js/explorer.mjs) needs Chromium and
+#   its WebDriver: Debian's chromium and chromium-driver, installed with apt
+#   when missing (selenium-webdriver comes with `npm ci`).
 # - web3.py (tests/py) needs the web3 module: installed into a virtualenv,
 #   .venv at the repository root (gitignored), so the system Python is left
 #   alone; the tests find it through TALLY_PYTHON. Set TALLY_PYTHON yourself
@@ -55,6 +58,12 @@ if [ "$(cat "$js_stamp" 2>/dev/null)" != "$(digest tests/js/package-lock.json)" 
   say "npm ci in tests/js"
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
   digest tests/js/package-lock.json >"$js_stamp"
+fi
+
+# --- Chromium for the explorer's browser test -------------------------------
+# CHROMIUM and CHROMEDRIVER name other builds; the test then uses those.
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || [ ! -x "${CHROMEDRIVER:-/usr/bin/chromedriver}" ]; then
+  apt_install chromium chromium-driver
 fi
 
 # --- Python and the web3.py test ---------------------------------------------

@@ -34,6 +34,8 @@ pub struct DevArgs {
     /// datadir); `tally sql` then answers that it is off.
     #[arg(long)]
     no_index: bool,
+    #[command(flatten)]
+    explorer: crate::explorer::ExplorerArgs,
 }
 
 /// A new dev chain's spec. Its blocks are sealed by `authority` (the dev
@@ -132,6 +134,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         // as soon as the banner appears still shuts down cleanly.
         let shutdown = Shutdown::install()?;
         let node = Node::start(config).await?;
+        let node = args.explorer.serve(node).await?;
         print_banner(
             &node,
             &spec,
@@ -192,6 +195,7 @@ fn print_banner(
         out.push_str("SQL index: off (--no-index)\n");
     }
     out.push_str(&format!("Genesis: {}\n", node.genesis().hash));
+    out.push_str(&crate::explorer::banner_line(node));
     out.push_str(&format!(
         "JSON-RPC (HTTP and WebSocket): http://{0}  ws://{0}\n",
         node.rpc_addr()

@@ -10,6 +10,7 @@ mod asset;
 mod bench;
 mod client;
 mod dev;
+mod explorer;
 mod gov;
 mod init;
 mod logging;
@@ -188,7 +189,10 @@ mod tests {
         let e = anyhow::Error::new(Outer { source: io() });
         assert_eq!(super::report(&e), "cannot open x: magic number mismatch");
         let e = anyhow::Error::new(io()).context("reading chain.toml");
-        assert_eq!(super::report(&e), "reading chain.toml: magic number mismatch");
+        assert_eq!(
+            super::report(&e),
+            "reading chain.toml: magic number mismatch"
+        );
     }
 
     /// clap checks clashing argument names only at run time, in debug

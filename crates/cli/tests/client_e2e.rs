@@ -33,7 +33,13 @@ fn start_node() -> Node {
         .port();
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_tally"))
-        .args(["dev", "--port", &port.to_string(), "--datadir"])
+        .args([
+            "dev",
+            "--no-explorer",
+            "--port",
+            &port.to_string(),
+            "--datadir",
+        ])
         .arg(dir.path().join("chain"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

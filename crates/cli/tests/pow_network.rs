@@ -376,6 +376,7 @@ async fn external_miner_mines_for_a_node_without_miner_threads() {
             "--mine",
             "--miner-threads",
             "0",
+            "--no-explorer",
         ],
         &node_log,
     );

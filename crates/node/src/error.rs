@@ -13,6 +13,8 @@ pub enum NodeError {
     State(#[from] StateError),
     #[error(transparent)]
     Rpc(#[from] tally_rpc::RpcError),
+    #[error(transparent)]
+    Explorer(#[from] tally_explorer::ExplorerError),
     #[error("{0}")]
     Chain(String),
     #[error("engine could not prepare the header: {0}")]

@@ -1,5 +1,6 @@
 //! The Tally node: wires storage, state, execution, the pool, the consensus
-//! engine and the RPC server together, and runs the engine's effects.
+//! engine, the RPC server and the block explorer ([`tally_explorer`], over
+//! the same backend as RPC) together, and runs the engine's effects.
 //!
 //! Data flow: a signed transaction arrives over RPC → [`tally_txpool`]
 //! (decoded, sender recovered once, validated) → the chain thread is told

@@ -31,6 +31,10 @@ use tokio::sync::{mpsc, watch};
 /// to end with the process; nothing committed is lost either way.
 pub struct Node {
     rpc: RpcServerHandle,
+    /// What the RPC server reads; the explorer reads the same.
+    rpc_backend: Arc<dyn tally_rpc::Backend>,
+    /// The block explorer, once [`Node::start_explorer`] started it.
+    explorer: Option<tally_explorer::ExplorerHandle>,
     chain_tx: SyncSender<ChainMsg>,
     chain_thread: Option<JoinHandle<()>>,
     genesis: SealedHeader,
@@ -139,7 +143,8 @@ impl Node {
             addr: config.rpc_addr,
             ..RpcConfig::default()
         };
-        let rpc = tally_rpc::start(rpc_config, Arc::new(backend)).await?;
+        let rpc_backend: Arc<dyn tally_rpc::Backend> = Arc::new(backend);
+        let rpc = tally_rpc::start(rpc_config, rpc_backend.clone()).await?;
         let bft = match &chain.spec.engine {
             EngineSpec::Bft(bft) => Some(driver::BftState::new(
                 chain.spec.chain_id,
@@ -162,6 +167,8 @@ impl Node {
         };
         let mut node = Node {
             rpc,
+            rpc_backend,
+            explorer: None,
             chain_tx,
             chain_thread: Some(chain_thread),
             genesis,
@@ -252,6 +259,21 @@ impl Node {
         self.rpc.local_addr()
     }
 
+    /// Serves the block explorer ([`tally_explorer`]) on `addr` (port 0
+    /// picks a free port) over the same backend as RPC; it stops with the
+    /// node. Returns the address bound.
+    pub async fn start_explorer(&mut self, addr: SocketAddr) -> Result<SocketAddr, NodeError> {
+        let explorer = tally_explorer::start(addr, self.rpc_backend.clone()).await?;
+        let local = explorer.local_addr();
+        self.explorer = Some(explorer);
+        Ok(local)
+    }
+
+    /// Where the explorer listens, when it runs.
+    pub fn explorer_addr(&self) -> Option<SocketAddr> {
+        self.explorer.as_ref().map(|e| e.local_addr())
+    }
+
     pub fn genesis(&self) -> &SealedHeader {
         &self.genesis
     }
@@ -291,6 +313,9 @@ impl Node {
     /// Stops serving RPC, lets the block being built finish and commit, and
     /// waits for the chain thread to end.
     pub async fn stop(mut self) {
+        if let Some(explorer) = self.explorer.take() {
+            explorer.stop().await;
+        }
         self.rpc.stop();
         self.rpc.clone().stopped().await;
         if let Some(net) = self.network.take() {

@@ -30,6 +30,18 @@ use crate::eth::blocking;
 
 pub use notary::NotaryStamp;
 
+/// Every stamp of `document` (its SHA-256) up to block `number`, oldest
+/// first, with its batch and any revocation: what `tally_getNotaryRecords`
+/// answers, for the node's other readers (the explorer). Uses the SQL
+/// index to find the blocks when the backend has one.
+pub fn notary_records(
+    backend: &dyn Backend,
+    document: B256,
+    number: u64,
+) -> RpcResult<Vec<NotaryStamp>> {
+    notary::records(backend, document, number)
+}
+
 /// Most storage slots one `tally_getStorageProof` proves.
 pub const MAX_PROOF_SLOTS: usize = 64;
 

@@ -54,6 +54,8 @@ pub struct NodeArgs {
     /// datadir); `tally sql` then answers that it is off.
     #[arg(long)]
     no_index: bool,
+    #[command(flatten)]
+    explorer: crate::explorer::ExplorerArgs,
 }
 
 /// What this node does on its chain.
@@ -198,6 +200,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         let node = Node::start(config)
             .await
             .with_context(|| format!("starting the node of {}", args.config.display()))?;
+        let node = args.explorer.serve(node).await?;
         print_banner(&node, &spec, &key, (&role, beneficiary), &settings.datadir).await;
         let reporter = tokio::spawn(progress::report(node.sync_status()));
         shutdown.wait().await;
@@ -285,6 +288,7 @@ async fn print_banner(
     out.push_str(&format!("Data directory: {}\n", datadir.display()));
     out.push_str(&format!("Genesis: {}\n", node.genesis().hash));
     out.push_str(&format!("Head: #{} {}\n", head.number, head.hash));
+    out.push_str(&crate::explorer::banner_line(node));
     out.push_str(&format!(
         "JSON-RPC (HTTP and WebSocket): http://{0}  ws://{0}\n",
         node.rpc_addr()

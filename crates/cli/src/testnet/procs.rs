@@ -97,6 +97,9 @@ pub fn spawn_node(layout: &Layout, node: &NodeEntry) -> anyhow::Result<Child> {
         .arg(&node.config_path)
         .arg("--chain")
         .arg(&layout.chain_path)
+        // Every node would want port 8080: a testnet's nodes serve no
+        // explorer (run `tally dev`, or a `tally node` by hand, for one).
+        .arg("--no-explorer")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("duplicating the log file handle")?)

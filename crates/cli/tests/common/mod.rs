@@ -28,6 +28,9 @@ pub const BASE_FEE: u128 = 1_000_000_000;
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The line of the banner that carries the RPC address.
 const BANNER_PREFIX: &str = "JSON-RPC (HTTP and WebSocket): http://";
+/// The line of the banner that carries the explorer's address (printed
+/// before the RPC line).
+const EXPLORER_PREFIX: &str = "Explorer: http://";
 
 /// Path of the `tally` binary Cargo built for these tests.
 pub fn tally_bin() -> &'static str {
@@ -49,6 +52,10 @@ pub struct NodeOptions {
     pub block_time: Option<f64>,
     /// 0 (any free port) unless set.
     pub port: u16,
+    /// Serve the block explorer on a free port (see
+    /// [`TestNode::explorer_url`]); off by default, since tests run many
+    /// nodes at once and the explorer's default port is fixed.
+    pub explorer: bool,
     pub extra_args: Vec<String>,
 }
 
@@ -56,6 +63,8 @@ pub struct NodeOptions {
 pub struct TestNode {
     child: Option<Child>,
     pub port: u16,
+    /// The explorer's port, when started with [`NodeOptions::explorer`].
+    pub explorer_port: Option<u16>,
     pub datadir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     stderr: Arc<Mutex<String>>,
@@ -87,6 +96,11 @@ impl TestNode {
         if let Some(t) = opts.block_time {
             cmd.arg("--block-time").arg(t.to_string());
         }
+        if opts.explorer {
+            cmd.args(["--explorer-port", "0"]);
+        } else {
+            cmd.arg("--no-explorer");
+        }
         cmd.args(&opts.extra_args)
             .env_remove("TALLY_DATADIR")
             .env("RUST_LOG", "info,jsonrpsee=warn")
@@ -111,10 +125,14 @@ impl TestNode {
         );
 
         let deadline = Instant::now() + START_TIMEOUT;
+        let mut explorer_port = None;
         let port = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some(rest) = line.trim().strip_prefix(EXPLORER_PREFIX) {
+                        explorer_port = rest.rsplit(':').next().and_then(|p| p.parse().ok());
+                    }
                     if let Some(port) = parse_banner_port(&line) {
                         break port;
                     }
@@ -135,6 +153,7 @@ impl TestNode {
         TestNode {
             child: Some(child),
             port,
+            explorer_port,
             datadir,
             _temp: temp,
             stderr,
@@ -147,6 +166,15 @@ impl TestNode {
 
     pub fn ws_url(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:<port>` of the explorer; panics unless the node
+    /// was started with [`NodeOptions::explorer`].
+    pub fn explorer_url(&self) -> String {
+        let port = self
+            .explorer_port
+            .expect("the node was started without the explorer (NodeOptions::explorer)");
+        format!("http://127.0.0.1:{port}")
     }
 
     pub fn rpc(&self) -> Rpc {

@@ -168,6 +168,7 @@ impl NodeProcess {
             .arg(config)
             .arg("--chain")
             .arg(chain)
+            .arg("--no-explorer")
             .env("RUST_LOG", "info,jsonrpsee=warn")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
