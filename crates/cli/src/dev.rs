@@ -133,7 +133,12 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         // Handlers go in before the node announces itself, so a signal sent
         // as soon as the banner appears still shuts down cleanly.
         let shutdown = Shutdown::install()?;
-        let node = Node::start(config).await?;
+        let node = Node::start(config).await.map_err(|e| {
+            crate::rpc_in_use(
+                e,
+                "choose another with --port (and --host), or stop the other node",
+            )
+        })?;
         let node = args.explorer.serve(node).await?;
         print_banner(
             &node,

@@ -158,6 +158,17 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// A node that could not start, with `hint` (the command's own way to
+/// pick another address) when its RPC address is taken.
+fn rpc_in_use(e: tally_node::NodeError, hint: &str) -> anyhow::Error {
+    match e.rpc_addr_in_use() {
+        Some(addr) => {
+            anyhow::anyhow!("RPC address {addr} is already in use (another node running?): {hint}")
+        }
+        None => e.into(),
+    }
+}
+
 /// The error and its causes, `: `-joined like `{:#}`, but leaving out a
 /// cause whose text the message already carries (many errors name their
 /// source in their own message; printed again it reads as a stutter).

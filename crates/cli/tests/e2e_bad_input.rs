@@ -207,6 +207,9 @@ async fn port_in_use_exits_with_an_error_naming_the_address() {
         stderr.contains(&format!("127.0.0.1:{port}")),
         "error does not name the address: {stderr}"
     );
+    // The flags `tally dev` really has, not another command's.
+    assert!(stderr.contains("choose another with --port"), "{stderr}");
+    assert!(!stderr.contains("--rpc-port"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     // The first node is unaffected.
     assert_eq!(first.rpc().block_number().await, 0);
@@ -233,9 +236,40 @@ fn corrupt_datadir_exits_with_an_error_naming_the_file() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    // The cause is said once, not repeated by the error chain.
+    assert_eq!(stderr.matches("Not a redb database").count(), 1, "{stderr}");
     // The garbage is left for the user to inspect, not overwritten.
     let left = std::fs::read(&db).expect("chain.redb still there");
     assert!(left.starts_with(b"this is not a redb database"));
+}
+
+/// A datadir that held a chain whose chain.redb was emptied (a full disk,
+/// a bad copy) is refused: it once started a new chain at block 0.
+#[test]
+fn an_emptied_chain_database_is_refused_not_restarted_at_genesis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut node = TestNode::start_with(NodeOptions {
+        datadir: Some(dir.path().to_path_buf()),
+        ..NodeOptions::default()
+    });
+    let status = node.signal_and_wait("TERM", Duration::from_secs(30));
+    assert!(status.success(), "{status}");
+    let db = dir.path().join("chain.redb");
+    std::fs::write(&db, b"").expect("truncate chain.redb");
+    let d = dir.path().to_str().expect("utf-8 temp path");
+    let (status, _, stderr) = run_to_exit(
+        &["dev", "--port", "0", "--no-explorer", "--datadir", d],
+        Duration::from_secs(60),
+    );
+    assert!(
+        !status.success(),
+        "a node started over an emptied chain.redb"
+    );
+    assert!(
+        stderr.contains("chain.redb is empty (0 bytes), but this data directory held a chain"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::metadata(&db).expect("still there").len(), 0);
 }
 
 /// The signal is sent the moment the banner says the node is ready: the

@@ -22,3 +22,14 @@ pub enum NodeError {
     #[error("network: {0}")]
     Network(String),
 }
+
+impl NodeError {
+    /// The RPC address, when the node could not start because another
+    /// program holds it (so a front end can say how to pick another).
+    pub fn rpc_addr_in_use(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            NodeError::Rpc(tally_rpc::RpcError::AddrInUse { addr }) => Some(*addr),
+            _ => None,
+        }
+    }
+}

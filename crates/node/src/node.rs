@@ -81,6 +81,7 @@ impl Node {
             path: config.datadir.display().to_string(),
             source,
         })?;
+        refuse_emptied_chain(&config.datadir)?;
         let db = ChainDb::open(&config.datadir.join("chain.redb"))?;
         // System contracts (governance, roles) start with the state the
         // chain spec gives them; the spec's hash is unchanged.
@@ -338,4 +339,22 @@ impl Node {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
     }
+}
+
+/// A data directory that held a chain (its `node.key` is there) but whose
+/// `chain.redb` is empty was truncated or lost its database: opening it
+/// would silently start a new chain at block 0 over it.
+fn refuse_emptied_chain(datadir: &std::path::Path) -> Result<(), NodeError> {
+    let db = datadir.join("chain.redb");
+    let empty = std::fs::metadata(&db).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty && datadir.join("node.key").exists() {
+        return Err(NodeError::Chain(format!(
+            "{} is empty (0 bytes), but this data directory held a chain (its node.key is \
+             there): the chain database was truncated or lost, and starting would begin a new \
+             chain at block 0. Restore chain.redb from a backup or sync into a new data \
+             directory; to start a new chain here on purpose, delete the empty chain.redb",
+            db.display()
+        )));
+    }
+    Ok(())
 }

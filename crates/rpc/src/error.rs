@@ -23,10 +23,8 @@ pub const EXECUTION_REVERTED: i32 = 3;
 /// Failure to start the RPC server.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
-    #[error(
-        "RPC address {addr} is already in use (another node running?); \
-         choose another with --rpc-port or --rpc-addr"
-    )]
+    /// The front end adds how to choose another address (its flags).
+    #[error("RPC address {addr} is already in use (another node running?)")]
     AddrInUse { addr: SocketAddr },
     #[error("cannot listen for RPC on {addr}: {source}")]
     Bind {

@@ -199,6 +199,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         let shutdown = Shutdown::install()?;
         let node = Node::start(config)
             .await
+            .map_err(|e| {
+                crate::rpc_in_use(
+                    e,
+                    &format!("set another `rpc` address in {}", args.config.display()),
+                )
+            })
             .with_context(|| format!("starting the node of {}", args.config.display()))?;
         let node = args.explorer.serve(node).await?;
         print_banner(&node, &spec, &key, (&role, beneficiary), &settings.datadir).await;
