@@ -149,12 +149,18 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             args.block_time,
             !args.no_index,
         );
-        shutdown.wait().await;
+        let failed = tokio::select! {
+            _ = shutdown.wait() => None,
+            reason = node.failed() => Some(reason),
+        };
         eprintln!("shutting down...");
         node.stop().await;
         eprintln!("stopped cleanly");
         drop(temp);
-        anyhow::Ok(())
+        match failed {
+            Some(reason) => Err(anyhow::anyhow!(reason)),
+            None => anyhow::Ok(()),
+        }
     })
 }
 

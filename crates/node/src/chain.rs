@@ -50,6 +50,8 @@ pub(crate) struct Chain {
     /// What a header proves on its own (sync checks branches with it
     /// before downloading their bodies).
     pub seal_work: tally_consensus::SealWork,
+    /// Set once the chain database can no longer be written.
+    pub fault: Arc<crate::fault::StorageFault>,
 }
 
 impl Chain {
@@ -98,6 +100,9 @@ impl Chain {
     /// could sit queued behind a nonce that block mined, so their senders
     /// are re-read from the new state.
     pub fn admit(&self, raws: &[alloy_primitives::Bytes]) -> Vec<Result<B256, PoolError>> {
+        if let Some(reason) = self.fault.reason() {
+            return vec![Err(unavailable(reason)); raws.len()];
+        }
         let snapshot = self.latest_state.read().clone();
         let results = self
             .pool
@@ -108,6 +113,9 @@ impl Chain {
 
     /// [`Chain::admit`] for one transaction (RPC), without a parallel batch.
     pub fn admit_one(&self, raw: &[u8]) -> Result<B256, PoolError> {
+        if let Some(reason) = self.fault.reason() {
+            return Err(unavailable(reason));
+        }
         let snapshot = self.latest_state.read().clone();
         let result = self.pool.add_raw(raw, &self.pool_state(snapshot.clone()));
         self.refresh_if_stale(&snapshot, std::slice::from_ref(&result));
@@ -257,4 +265,9 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// The pool's answer while the node cannot write its database.
+fn unavailable(reason: &str) -> PoolError {
+    PoolError::Unavailable(reason.to_string())
 }

@@ -221,6 +221,11 @@ impl ChainThread {
             }
             // Timers fire even while messages keep the channel busy.
             let now = now_ms();
+            if self.chain.fault.reason().is_some() {
+                // The database cannot be written: build nothing more.
+                self.retry = None;
+                wake = None;
+            }
             if let Some((parent, _)) = self.retry.filter(|(_, at)| now >= *at) {
                 self.retry = None;
                 self.tell(Event::BuildFailed { parent, now });
@@ -356,6 +361,7 @@ impl ChainThread {
                 self.retry = Some((parent, now_ms() + RETRY_MS));
                 return;
             }
+            Err(e) if self.chain.fault.check(&e) => return,
             Err(e) => return failed(self, e.to_string()),
         };
         if !sealer.is_instant() && !self.chain.mining.active.load(Ordering::Relaxed) {
@@ -451,6 +457,10 @@ impl ChainThread {
                 self.on_new_head();
             }
             Err(e) => {
+                if self.chain.fault.check(&e) {
+                    // Logged once, plainly; the node is being shut down.
+                    return;
+                }
                 tracing::error!("block production failed: {e}");
                 self.retry = Some((parent, now_ms() + RETRY_MS));
             }

@@ -29,6 +29,7 @@ mod chain;
 mod config;
 mod driver;
 mod error;
+mod fault;
 mod import;
 mod metrics;
 mod mining;

@@ -129,6 +129,9 @@ impl Node {
             net: Arc::new(NetShared::new(head.number)),
             mining,
             seal_work: tally_consensus::seal_work(&config.spec),
+            fault: Arc::new(crate::fault::StorageFault::new(
+                config.datadir.display().to_string(),
+            )),
         };
         let tree = driver::load_tree(&chain, finalized)?;
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
@@ -268,6 +271,21 @@ impl Node {
         let local = explorer.local_addr();
         self.explorer = Some(explorer);
         Ok(local)
+    }
+
+    /// Resolves, with the reason, once the node can no longer write its
+    /// chain database (a full disk): the caller should stop it. Blocks
+    /// already committed are intact.
+    pub async fn failed(&self) -> String {
+        let mut rx = self.chain.fault.subscribe();
+        loop {
+            if let Some(reason) = rx.borrow_and_update().clone() {
+                return reason;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Where the explorer listens, when it runs.

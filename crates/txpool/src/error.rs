@@ -98,6 +98,10 @@ pub enum PoolError {
     /// EIP-2681: a nonce of 2^64 - 1 could never be followed.
     #[error("nonce has max value: address {address}, nonce {nonce}")]
     NonceMax { address: Address, nonce: u64 },
+    /// The node cannot take transactions now (its database cannot be
+    /// written: a full disk).
+    #[error("the node is not accepting transactions: {0}")]
+    Unavailable(String),
     /// The node could not read the sender's account.
     /// Consortium chains: the sender lacks the role this transaction needs.
     #[error("{0}")]

@@ -209,12 +209,18 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         let node = args.explorer.serve(node).await?;
         print_banner(&node, &spec, &key, (&role, beneficiary), &settings.datadir).await;
         let reporter = tokio::spawn(progress::report(node.sync_status()));
-        shutdown.wait().await;
+        let failed = tokio::select! {
+            _ = shutdown.wait() => None,
+            reason = node.failed() => Some(reason),
+        };
         tracing::info!("shutting down");
         reporter.abort();
         node.stop().await;
         tracing::info!("stopped cleanly");
-        anyhow::Ok(())
+        match failed {
+            Some(reason) => Err(anyhow::anyhow!(reason)),
+            None => anyhow::Ok(()),
+        }
     })
 }
 

@@ -200,6 +200,21 @@ impl TestNode {
         }
     }
 
+    /// Waits for the node to exit by itself; `None` if it still runs
+    /// after `timeout` (it is left running).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let child = self.child.as_mut().expect("node already stopped");
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().expect("wait tally") {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Sends `signal` (e.g. "TERM", "INT") and waits for the exit status.
     pub fn signal_and_wait(&mut self, signal: &str, timeout: Duration) -> ExitStatus {
         let mut child = self.child.take().expect("node already stopped");
