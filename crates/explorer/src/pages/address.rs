@@ -88,12 +88,15 @@ pub fn page(backend: &dyn Backend, id: &str) -> Result<Page, PageError> {
 
 fn transactions(backend: &dyn Backend, address: &Address) -> String {
     let sql = format!(
-        "SELECT hash, block_number, idx, sender, recipient, value, status, contract_address \
-         FROM transactions WHERE sender = ?1 \
-         UNION SELECT hash, block_number, idx, sender, recipient, value, status, contract_address \
-         FROM transactions WHERE recipient = ?1 \
-         UNION SELECT hash, block_number, idx, sender, recipient, value, status, contract_address \
-         FROM transactions WHERE contract_address = ?1 \
+        "SELECT * FROM (SELECT hash, block_number, idx, sender, recipient, value, status, \
+         contract_address FROM transactions WHERE sender = ?1 \
+         ORDER BY block_number DESC, idx DESC LIMIT {LIST}) \
+         UNION SELECT * FROM (SELECT hash, block_number, idx, sender, recipient, value, status, \
+         contract_address FROM transactions WHERE recipient = ?1 \
+         ORDER BY block_number DESC, idx DESC LIMIT {LIST}) \
+         UNION SELECT * FROM (SELECT hash, block_number, idx, sender, recipient, value, status, \
+         contract_address FROM transactions \
+         WHERE hash IN (SELECT tx_hash FROM contracts WHERE address = ?1)) \
          ORDER BY block_number DESC, idx DESC LIMIT {LIST}"
     );
     let found = match index::query(backend, &sql, vec![json!(key(address))]) {
@@ -200,10 +203,12 @@ fn balances(backend: &dyn Backend, address: &Address, head: u64) -> String {
 
 fn transfers(backend: &dyn Backend, address: &Address) -> String {
     let sql = format!(
-        "SELECT tx_hash, block_number, log_index, token, sender, recipient, value, token_id \
-         FROM token_transfers WHERE sender = ?1 \
-         UNION SELECT tx_hash, block_number, log_index, token, sender, recipient, value, token_id \
-         FROM token_transfers WHERE recipient = ?1 \
+        "SELECT * FROM (SELECT tx_hash, block_number, log_index, token, sender, recipient, \
+         value, token_id FROM token_transfers WHERE sender = ?1 \
+         ORDER BY block_number DESC, log_index DESC LIMIT {LIST}) \
+         UNION SELECT * FROM (SELECT tx_hash, block_number, log_index, token, sender, recipient, \
+         value, token_id FROM token_transfers WHERE recipient = ?1 \
+         ORDER BY block_number DESC, log_index DESC LIMIT {LIST}) \
          ORDER BY block_number DESC, log_index DESC LIMIT {LIST}"
     );
     let found = match index::query(backend, &sql, vec![json!(key(address))]) {
