@@ -64,7 +64,3 @@ pub fn info(backend: &dyn Backend, token: Address, number: u64) -> TokenInfo {
     }
 }
 
-/// `owner`'s balance of `token` after block `number`.
-pub fn balance(backend: &dyn Backend, token: Address, owner: Address, number: u64) -> Option<U256> {
-    read(backend, token, &IERC20::balanceOfCall { owner }, number)
-}

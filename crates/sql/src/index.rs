@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use alloy_primitives::B256;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction};
 
+use crate::balances::{self, Deltas};
 use crate::decoders::{self, Decoder};
 use crate::rows::{block_rows, Row};
 use crate::schema::{self, CORE_TABLES, SCHEMA_VERSION};
@@ -68,7 +69,8 @@ pub struct IndexStats {
     pub blocks_indexed: u64,
     /// Blocks removed by reorgs and unwinds since the index was opened.
     pub blocks_unwound: u64,
-    /// Rows written (all tables) since the index was opened.
+    /// Rows inserted since the index was opened (all tables but
+    /// `token_balances`, which is updated in place).
     pub rows_written: u64,
 }
 
@@ -259,6 +261,12 @@ impl Index {
         // Rows are numbered from `keep + 1`; `-1` removes genesis too.
         let above = keep.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let tx = w.conn.transaction()?;
+        // Balances first, while the transfers that made them are there.
+        if keep.is_some() {
+            balances::undo_above(&tx, above)?.apply(&tx)?;
+        } else {
+            tx.execute("DELETE FROM token_balances", [])?;
+        }
         for (table, column) in CORE_TABLES {
             tx.execute(&format!("DELETE FROM {table} WHERE {column} > ?1"), [above])?;
         }
@@ -308,11 +316,13 @@ impl Index {
                 first: w.first,
                 blocks: 0,
                 rows: 0,
+                balances: Deltas::default(),
             };
             let outcome = self.write_batch(&tx, &mut w.statements, source, target, &mut batch);
             // Whole blocks written before a failure or a reorg are good:
             // keep them, so the next attempt resumes after them.
             if batch.blocks > 0 {
+                std::mem::take(&mut batch.balances).apply(&tx)?;
                 tx.commit()?;
                 w.head = batch.head;
                 w.first = batch.first;
@@ -379,9 +389,15 @@ impl Index {
             }
             let rows = block_rows(&block, &self.decoders)?;
             let mut written = 0;
+            let mut moved = Deltas::default();
             for row in &rows {
-                written += insert(tx, statements.get(row), row)?;
+                let inserted = insert(tx, statements.get(row), row)?;
+                if inserted > 0 && row.table == "token_transfers" {
+                    moved.add_row(row);
+                }
+                written += inserted;
             }
+            batch.balances.merge(moved);
             batch.head = Some((number, block.block.hash()));
             batch.first = batch.first.or(Some(number));
             batch.blocks += 1;
@@ -406,6 +422,8 @@ struct Batch {
     first: Option<u64>,
     blocks: u64,
     rows: u64,
+    /// The balance changes of the batch's whole blocks.
+    balances: Deltas,
 }
 
 /// Blocks from `first` to `head`.
@@ -560,6 +578,13 @@ fn prepare_writer(
         return Err(OpenError::Newer(found));
     }
     schema::migrate(&tx, found)?;
+    if (1..schema::BALANCES_VERSION).contains(&found) {
+        let holders = balances::fill(&tx)?;
+        tracing::info!(
+            holders,
+            "SQL index: token balances filled from the indexed transfers"
+        );
+    }
     if schema::install_decoders(&tx, decoders)? {
         tracing::warn!("the SQL index's decoders changed: it is rebuilt from block 0");
     }

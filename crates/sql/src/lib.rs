@@ -12,6 +12,7 @@
 //! [`Decoder`] each. [`Index::query`] runs a user's SELECT on a separate
 //! read-only connection. [`schema()`] gives the documented DDL.
 
+mod balances;
 pub mod decoders;
 mod error;
 mod index;

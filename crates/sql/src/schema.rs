@@ -118,8 +118,32 @@ CREATE TABLE index_meta (
 );
 ";
 
+/// Version 2: balances kept as transfers are indexed (filled from the
+/// existing transfers when an older index is opened).
+const BALANCES: &str = "
+-- token_balances: each holder's balance of each token, as its indexed
+-- transfers add up: ERC-20 in base units, ERC-721 as the number of tokens
+-- held. Kept with every indexed block and undone by reorgs. Holders with a
+-- zero balance, and the zero address, have no row. A token whose events
+-- do not add up (a Transfer emitted without moving balances) can show
+-- what balanceOf would not, even a negative balance.
+CREATE TABLE token_balances (
+    token        TEXT NOT NULL,
+    holder       TEXT NOT NULL,
+    standard     TEXT NOT NULL, -- 'erc20' or 'erc721'
+    balance      TEXT NOT NULL, -- decimal, exact
+    balance_real REAL NOT NULL, -- the same as a float: ORDER BY balance_real DESC
+    PRIMARY KEY (token, holder)
+) WITHOUT ROWID;
+CREATE INDEX token_balances_top ON token_balances (token, balance_real);
+CREATE INDEX token_balances_holder ON token_balances (holder);
+";
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[CORE];
+const MIGRATIONS: &[&str] = &[CORE, BALANCES];
+
+/// The first version with `token_balances`.
+pub(crate) const BALANCES_VERSION: i64 = 2;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -140,7 +164,7 @@ pub(crate) const CORE_TABLES: &[(&str, &str)] = &[
 pub fn schema() -> &'static str {
     static SCHEMA: OnceLock<String> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let mut s = CORE.to_owned();
+        let mut s = MIGRATIONS.concat();
         for d in crate::decoders::builtin() {
             s.push('\n');
             s.push_str(d.schema());
@@ -210,6 +234,7 @@ pub(crate) fn install_decoders(
         for (table, _) in CORE_TABLES {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
         }
+        tx.execute("DELETE FROM token_balances", [])?;
         for d in decoders {
             for table in d.tables() {
                 tx.execute(&format!("DELETE FROM \"{table}\""), [])?;

@@ -270,6 +270,63 @@ fn logs_and_token_transfers() {
 }
 
 #[test]
+fn token_balances_add_up_transfers_mints_and_burns() {
+    let erc20 = |from, to, amount| {
+        (
+            Tx::Erc20 {
+                from,
+                token: 2,
+                to,
+                amount,
+            },
+            0,
+        )
+    };
+    let nft = |from, to, id| {
+        (
+            Tx::Erc721 {
+                from,
+                token: 7,
+                to,
+                id,
+            },
+            0,
+        )
+    };
+    let mint = ZERO_PARTY;
+    let (_dir, index, _chain) = one_block(&[
+        erc20(mint, 1, u64::MAX),
+        erc20(mint, 1, u64::MAX),
+        erc20(1, 3, 5),
+        erc20(3, mint, 5),
+        nft(mint, 4, 1),
+        nft(mint, 4, 2),
+        nft(4, 5, 1),
+    ]);
+    let big = (2 * u128::from(u64::MAX) - 5).to_string();
+    let balances = rows(
+        &index,
+        "SELECT token, holder, standard, balance FROM token_balances ORDER BY token, balance_real DESC",
+        &[],
+    );
+    assert_eq!(
+        balances,
+        vec![
+            vec![
+                hex(token(2)),
+                hex(account(1)),
+                json!("erc20"),
+                json!(big.clone())
+            ],
+            vec![hex(token(7)), hex(account(4)), json!("erc721"), json!("1")],
+            vec![hex(token(7)), hex(account(5)), json!("erc721"), json!("1")],
+        ],
+        "account 3 went back to zero and has no row; the zero address never has one"
+    );
+    assert_eq!(stored_balances(&index), balances_from_transfers(&index));
+}
+
+#[test]
 fn notary_batches_documents_and_revocations() {
     let (_dir, index, chain) = one_block(&[
         (
@@ -569,23 +626,24 @@ fn the_documented_examples_run() {
         .map(|s| s.split("```").next().unwrap())
         .collect();
     assert!(examples.len() >= 8, "{} examples", examples.len());
-    for sql in examples {
+    for &sql in &examples {
         let params = vec![json!("0x00"); sql.matches('?').count()];
         if let Err(e) = index.query(sql, &params, limits()) {
             panic!("{sql}\nfails: {e}");
         }
     }
-    // The product example finds the product this chain registered.
-    let product = docs.split("```sql").nth(5).unwrap();
-    assert!(product.contains("trace_events"));
-    let events = index
-        .query(product.split("```").next().unwrap(), &[], limits())
-        .unwrap();
-    assert_eq!(events.rows.len(), 1);
-    // And the token example finds the asset's mint.
-    let token = docs.split("```sql").nth(2).unwrap();
-    let transfers = index
-        .query(token.split("```").next().unwrap(), &[], limits())
-        .unwrap();
-    assert_eq!(transfers.rows.len(), 1, "{token}");
+    let example = |needle: &str| {
+        let found: Vec<&str> = examples
+            .iter()
+            .copied()
+            .filter(|e| e.contains(needle))
+            .collect();
+        assert_eq!(found.len(), 1, "one example with {needle}");
+        index.query(found[0], &[], limits()).unwrap().rows.len()
+    };
+    // The product example finds the product this chain registered, the
+    // token examples the asset's mint and its holder.
+    assert_eq!(example("JOIN trace_events"), 1);
+    assert_eq!(example("ORDER BY block_number DESC, log_index DESC"), 1);
+    assert_eq!(example("FROM token_balances t"), 1);
 }

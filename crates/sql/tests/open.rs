@@ -33,6 +33,34 @@ fn creates_its_folder_and_reopens_with_its_data() {
 }
 
 #[test]
+fn an_index_from_before_token_balances_is_migrated_and_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    let mut chain = Chain::default();
+    chain.extend(40, 0);
+    {
+        let index = Index::open(&path).unwrap();
+        index.sync(&chain, &mut no_progress()).unwrap();
+    }
+    // Make it a version 1 file: the schema before token_balances.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE token_balances; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let index = Index::open(&path).unwrap();
+    let filled = stored_balances(&index);
+    assert!(!filled.is_empty(), "40 blocks carry token transfers");
+    assert_eq!(filled, balances_from_transfers(&index));
+    assert_eq!(dump(&index), fresh_dump(&chain));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
 fn the_file_is_in_wal_mode_at_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("i.sqlite");

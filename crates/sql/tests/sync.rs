@@ -96,6 +96,7 @@ proptest! {
         index.sync(&chain, &mut no_progress()).unwrap();
         assert_prefix(&index, &chain);
         prop_assert_eq!(dump(&index), fresh_dump(&chain));
+        prop_assert_eq!(stored_balances(&index), balances_from_transfers(&index));
     }
 }
 

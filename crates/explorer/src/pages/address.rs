@@ -1,7 +1,7 @@
 //! `/address/<address>`: an account's balance, nonce and code, and from
 //! the SQL index its transactions, token balances and token transfers.
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::Address;
 use serde_json::json;
 use tally_rpc::Backend;
 
@@ -160,8 +160,8 @@ fn more_link(shown: u64, sql: &str) -> String {
 fn balances(backend: &dyn Backend, address: &Address, head: u64) -> String {
     let found = match index::query(
         backend,
-        "SELECT token, standard FROM token_transfers WHERE recipient = ?1 \
-         UNION SELECT token, standard FROM token_transfers WHERE sender = ?1 LIMIT 100",
+        "SELECT token, standard, balance FROM token_balances WHERE holder = ?1 \
+         AND balance_real > 0 ORDER BY balance_real DESC LIMIT 100",
         vec![json!(key(address))],
     ) {
         Ok(f) => f,
@@ -173,14 +173,10 @@ fn balances(backend: &dyn Backend, address: &Address, head: u64) -> String {
         .filter_map(|r| {
             let tok = r.address(0)?;
             let info = token::info(backend, tok, head);
-            let balance = token::balance(backend, tok, *address, head);
-            if balance == Some(U256::ZERO) {
-                return None;
-            }
-            let shown = match (balance, r.text(1)) {
-                (Some(b), Some("erc721")) => format!("{b} NFT"),
-                (Some(b), _) => info.amount(b),
-                (None, _) => "unknown (balanceOf did not answer)".into(),
+            let balance = r.amount(2)?;
+            let shown = match r.text(1) {
+                Some("erc721") => format!("{balance} NFT"),
+                _ => info.amount(balance),
             };
             let name = info
                 .name

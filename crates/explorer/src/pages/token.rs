@@ -20,23 +20,14 @@ use super::address::key;
 /// Holders and transfers listed.
 const LIST: u64 = 25;
 
-/// Holders ranked by their summed transfers (approximate: amounts beyond
-/// 2^53 lose precision as REAL), then shown with their exact `balanceOf`.
-const ERC20_HOLDERS: &str = "SELECT holder, sum(delta) AS approx FROM ( \
-     SELECT recipient AS holder, CAST(value AS REAL) AS delta FROM token_transfers \
-     WHERE token = ?1 AND standard = 'erc20' \
-     UNION ALL SELECT sender, -CAST(value AS REAL) FROM token_transfers \
-     WHERE token = ?1 AND standard = 'erc20') \
-     WHERE holder <> '0x0000000000000000000000000000000000000000' \
-     GROUP BY holder HAVING approx > 0 ORDER BY approx DESC LIMIT ?2";
+/// The largest holders, from the balances the index keeps as transfers
+/// are indexed (exact; ERC-721: how many tokens each holds).
+const HOLDERS: &str = "SELECT holder, balance FROM token_balances \
+     WHERE token = ?1 AND balance_real > 0 ORDER BY balance_real DESC LIMIT ?2";
 
-/// Each token id's last recipient owns it.
-const ERC721_HOLDERS: &str = "SELECT recipient, count(*) AS n FROM ( \
-     SELECT recipient, row_number() OVER (PARTITION BY token_id \
-     ORDER BY block_number DESC, log_index DESC) AS latest \
-     FROM token_transfers WHERE token = ?1 AND standard = 'erc721') \
-     WHERE latest = 1 AND recipient <> '0x0000000000000000000000000000000000000000' \
-     GROUP BY recipient ORDER BY n DESC LIMIT ?2";
+/// How many accounts hold some of the token.
+const HOLDER_COUNT: &str =
+    "SELECT count(*) FROM token_balances WHERE token = ?1 AND balance_real > 0";
 
 pub fn page(backend: &dyn Backend, id: &str) -> Result<Page, PageError> {
     let address = query::address(id)?;
@@ -76,7 +67,7 @@ pub fn page(backend: &dyn Backend, id: &str) -> Result<Page, PageError> {
     ));
     body.push_str(&html::card(
         "Top holders",
-        &holders(backend, &address, &info, erc721, head),
+        &holders(backend, &address, &info, erc721),
     ));
     body.push_str(&html::card(
         "Latest transfers",
@@ -119,6 +110,12 @@ fn overview(
             html::badge("info", &standard.to_uppercase().replace("ERC", "ERC-")),
         ));
         rows.push(("Transfers indexed", format::thousands(*count)));
+        if let Some(n) = index::query(backend, HOLDER_COUNT, vec![json!(key(address))])
+            .ok()
+            .and_then(|r| r.rows.first().and_then(|row| row.int(0)))
+        {
+            rows.push(("Holders", format::thousands(n)));
+        }
     }
     // Tally's native assets carry their issuer and regulator.
     if let Ok(found) = index::query(
@@ -142,19 +139,8 @@ fn overview(
     html::fields(&rows)
 }
 
-fn holders(
-    backend: &dyn Backend,
-    address: &Address,
-    info: &TokenInfo,
-    erc721: bool,
-    head: u64,
-) -> String {
-    let sql = if erc721 {
-        ERC721_HOLDERS
-    } else {
-        ERC20_HOLDERS
-    };
-    let found = match index::query(backend, sql, vec![json!(key(address)), json!(LIST)]) {
+fn holders(backend: &dyn Backend, address: &Address, info: &TokenInfo, erc721: bool) -> String {
+    let found = match index::query(backend, HOLDERS, vec![json!(key(address)), json!(LIST)]) {
         Ok(f) => f,
         Err(e) => return super::index_notice(&e),
     };
@@ -164,13 +150,10 @@ fn holders(
         .enumerate()
         .filter_map(|(rank, r)| {
             let holder = r.address(0)?;
+            let exact = r.amount(1)?;
             let balance = if erc721 {
-                format!("{} NFT", r.int(1)?)
+                format!("{exact} NFT")
             } else {
-                let exact = token::balance(backend, *address, holder, head)?;
-                if exact == U256::ZERO {
-                    return None;
-                }
                 let share = info
                     .total_supply
                     .filter(|s| !s.is_zero())

@@ -50,6 +50,19 @@ pub enum Tx {
     Fail { from: u8, to: u8 },
 }
 
+/// As a party of a token transfer, the zero address: a transfer from it is
+/// a mint, to it a burn.
+pub const ZERO_PARTY: u8 = u8::MAX;
+
+/// The party `i` of a token transfer's topics.
+fn party(i: u8) -> B256 {
+    if i == ZERO_PARTY {
+        B256::ZERO
+    } else {
+        word(account(i))
+    }
+}
+
 pub fn account(i: u8) -> Address {
     Address::with_last_byte(i.wrapping_add(0x10))
 }
@@ -149,7 +162,7 @@ fn outcome(tx: &Tx) -> (u8, bool, Vec<Log>) {
         } => {
             let transfer = log(
                 token(t),
-                vec![TRANSFER_TOPIC, word(account(from)), word(account(to))],
+                vec![TRANSFER_TOPIC, party(from), party(to)],
                 U256::from(amount).to_be_bytes::<32>().to_vec(),
             );
             (from, true, vec![transfer])
@@ -164,8 +177,8 @@ fn outcome(tx: &Tx) -> (u8, bool, Vec<Log>) {
                 token(t),
                 vec![
                     TRANSFER_TOPIC,
-                    word(account(from)),
-                    word(account(to)),
+                    party(from),
+                    party(to),
                     U256::from(id).into(),
                 ],
                 vec![],
@@ -512,4 +525,46 @@ pub fn scalar(index: &Index, sql: &str, params: &[serde_json::Value]) -> serde_j
     let rows = rows(index, sql, params);
     assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
     rows[0][0].clone()
+}
+
+/// Each (token, holder)'s balance worked out from every indexed transfer,
+/// one by one: what `token_balances` must hold, sorted, zeros left out.
+pub fn balances_from_transfers(index: &Index) -> Vec<(String, String, String)> {
+    use alloy_primitives::I256;
+    let zero = format!("{:#x}", Address::ZERO);
+    let mut sums: BTreeMap<(String, String), I256> = BTreeMap::new();
+    let transfers = rows(
+        index,
+        "SELECT token, sender, recipient, value, standard FROM token_transfers",
+        &[],
+    );
+    for t in transfers {
+        let s = |i: usize| t[i].as_str().unwrap_or_default().to_owned();
+        let amount = if s(4) == "erc721" {
+            I256::ONE
+        } else {
+            I256::from_dec_str(&s(3)).unwrap()
+        };
+        *sums.entry((s(0), s(2))).or_default() += amount;
+        *sums.entry((s(0), s(1))).or_default() -= amount;
+    }
+    sums.into_iter()
+        .filter(|((_, holder), v)| *holder != zero && !v.is_zero())
+        .map(|((token, holder), v)| (token, holder, v.to_string()))
+        .collect()
+}
+
+/// What `token_balances` holds, sorted like [`balances_from_transfers`].
+pub fn stored_balances(index: &Index) -> Vec<(String, String, String)> {
+    rows(
+        index,
+        "SELECT token, holder, balance FROM token_balances ORDER BY token, holder",
+        &[],
+    )
+    .into_iter()
+    .map(|r| {
+        let s = |i: usize| r[i].as_str().unwrap().to_owned();
+        (s(0), s(1), s(2))
+    })
+    .collect()
 }
