@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the client
-# compatibility tests need, then `cargo test --workspace --locked`.
+# compatibility tests need, then `cargo test --workspace --locked`, then a
+# short run of the fuzz targets (scripts/fuzz.sh; TALLY_SKIP_FUZZ=1 skips it).
 #
 #   scripts/test.sh                      # everything
 #   scripts/test.sh -p tally-rpc         # extra arguments go to cargo test
@@ -90,4 +91,14 @@ if [ -z "${TALLY_PYTHON:-}" ]; then
   export PATH="$venv/bin:$PATH"
 fi
 
-exec cargo test --workspace --locked "$@"
+cargo test --workspace --locked "$@"
+
+# --- Fuzzing -------------------------------------------------------------------
+# A short run of every fuzz target (docs/fuzzing.md), after the tests:
+# TALLY_FUZZ_SECONDS per target (default 15), skipped with TALLY_SKIP_FUZZ=1
+# and when cargo test was given arguments (a partial run).
+if [ "${TALLY_SKIP_FUZZ:-0}" = 1 ] || [ "$#" -gt 0 ]; then
+  say "skipping the fuzz targets"
+else
+  scripts/fuzz.sh "${TALLY_FUZZ_SECONDS:-15}"
+fi

@@ -27,6 +27,15 @@ use crate::secp::{address_of, secret_key, SecretKey};
 /// The largest scrypt cost (log2 N) we accept: geth's "standard" is 18.
 /// A file asking for more would make decryption take minutes.
 const MAX_SCRYPT_LOG_N: u32 = 20;
+/// The largest scrypt `n·r` we accept: scrypt holds 128·n·r bytes, so this
+/// is 1 GiB (n = 2^20 at geth's r = 8). The `scrypt` crate accepts any
+/// `r·p` below 2^30, and a file with r = 2^29 made it ask for 64 GiB and
+/// abort the process.
+const MAX_SCRYPT_N_R: u64 = 1 << 23;
+/// The largest scrypt `n·r·p` (the work) we accept: twice the largest
+/// memory, so geth's "light" parameters (n = 2^12, r = 8, p = 6) and any
+/// standard file pass, and a huge `p` cannot run for hours.
+const MAX_SCRYPT_N_R_P: u64 = 1 << 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {
@@ -262,11 +271,22 @@ fn validate(path: &Path, ks: &EthKeystore) -> Result<(), KeystoreError> {
         ));
     }
     let dklen = match &c.kdfparams {
-        KdfparamsType::Scrypt { dklen, n, .. } => {
+        KdfparamsType::Scrypt { dklen, n, r, p, .. } => {
             if !n.is_power_of_two() || *n < 2 || n.trailing_zeros() > MAX_SCRYPT_LOG_N {
                 return Err(corrupt(
                     path,
                     format!("scrypt n = {n} (expected a power of two up to 2^{MAX_SCRYPT_LOG_N})"),
+                ));
+            }
+            let memory = u64::from(*n).saturating_mul(u64::from(*r));
+            let work = memory.saturating_mul(u64::from(*p));
+            if *r == 0 || *p == 0 || memory > MAX_SCRYPT_N_R || work > MAX_SCRYPT_N_R_P {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "scrypt n = {n}, r = {r}, p = {p} (expected r and p of at least 1, \
+                         n·r up to 2^23 and n·r·p up to 2^24; geth writes r = 8, p = 1)"
+                    ),
                 ));
             }
             *dklen

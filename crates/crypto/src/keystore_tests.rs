@@ -72,6 +72,18 @@ fn corrupt_files_name_the_file_and_never_panic() {
     let mut huge_n = good.clone();
     huge_n["crypto"]["kdfparams"]["n"] = (1u64 << 30).into();
     cases.push(("huge n", huge_n.to_string()));
+    // scrypt would ask for 128·n·r = 64 GiB and abort the process.
+    let mut huge_r = good.clone();
+    huge_r["crypto"]["kdfparams"]["n"] = 2.into();
+    huge_r["crypto"]["kdfparams"]["r"] = ((1u64 << 29) - 1).into();
+    cases.push(("huge r", huge_r.to_string()));
+    // Within the `scrypt` crate's r·p < 2^30, but hours of hashing.
+    let mut huge_p = good.clone();
+    huge_p["crypto"]["kdfparams"]["p"] = (1u64 << 26).into();
+    cases.push(("huge p", huge_p.to_string()));
+    let mut zero_r = good.clone();
+    zero_r["crypto"]["kdfparams"]["r"] = 0.into();
+    cases.push(("zero r", zero_r.to_string()));
     let mut bad_hex = good.clone();
     bad_hex["crypto"]["ciphertext"] = "zz".into();
     cases.push(("bad hex", bad_hex.to_string()));

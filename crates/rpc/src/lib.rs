@@ -54,4 +54,6 @@ pub use backend::{
 };
 pub use bft::{ChainParamsInfo, MemberInfo, RolesInfo, ValidatorSetChange, ValidatorSetInfo};
 pub use error::RpcError;
+// Public for the fuzz target of the id check (fuzz/fuzz_targets/rpc.rs).
+pub use request_id::RequestIdLayer;
 pub use server::{rpc_module, start, RpcConfig, RpcServerHandle};

@@ -33,12 +33,12 @@ pub fn storage_history_key(a: &Address, slot: &U256, block: u64) -> [u8; 60] {
     k
 }
 
-/// The block number at the end of a history key.
-pub fn history_key_block(k: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let start = k.len().saturating_sub(8);
-    b.copy_from_slice(&k[start..]);
-    u64::from_be_bytes(b)
+/// The block number at the end of a history key; `None` for a key too
+/// short to end with one (a damaged database).
+pub fn history_key_block(k: &[u8]) -> Option<u64> {
+    let start = k.len().checked_sub(8)?;
+    let b: [u8; 8] = k[start..].try_into().ok()?;
+    Some(u64::from_be_bytes(b))
 }
 
 pub fn tx_lookup_value(number: u64, index: u64) -> [u8; 16] {
@@ -87,8 +87,20 @@ mod tests {
         let s2 = U256::from(256);
         assert!(storage_history_key(&a, &s1, 9) < storage_history_key(&a, &s1, 10));
         assert!(storage_history_key(&a, &s1, u64::MAX) < storage_history_key(&a, &s2, 0));
-        assert_eq!(history_key_block(&storage_history_key(&a, &s2, 77)), 77);
+        assert_eq!(
+            history_key_block(&storage_history_key(&a, &s2, 77)),
+            Some(77)
+        );
         assert_eq!(storage_key_slot(&storage_key(&a, &s2)), s2);
+    }
+
+    /// Found by the `storage_codec` fuzz target: a key shorter than a
+    /// block number panicked in `copy_from_slice`.
+    #[test]
+    fn short_history_keys_have_no_block() {
+        assert_eq!(history_key_block(&[]), None);
+        assert_eq!(history_key_block(&[1, 2, 3, 4, 5, 6, 7]), None);
+        assert_eq!(history_key_block(&[0, 0, 0, 0, 0, 0, 1, 2]), Some(258));
     }
 
     #[test]
