@@ -3,7 +3,7 @@
 use crate::shutdown::Shutdown;
 use anyhow::Context;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
-use tally_node::{Node, NodeConfig};
+use tally_node::{Node, NodeConfig, RpcLimits};
 use tally_primitives::{Address, ChainSpec, EngineSpec, GenesisAccount, B256, U256};
 
 #[derive(clap::Args)]
@@ -21,6 +21,16 @@ pub struct DevArgs {
     host: std::net::IpAddr,
     #[arg(long, short, default_value_t = 8545)]
     port: u16,
+    /// Most WebSocket connections open at once (at least 1). HTTP requests
+    /// are counted apart, so open WebSockets never lock HTTP out.
+    #[arg(long, value_name = "N", value_parser = at_least_one,
+          default_value_t = RpcLimits::default().ws_max_connections)]
+    ws_max_connections: u32,
+    /// Most WebSocket connections open at once from one IP address (at
+    /// least 1).
+    #[arg(long, value_name = "N", value_parser = at_least_one,
+          default_value_t = RpcLimits::default().ws_max_per_ip)]
+    ws_max_per_ip: u32,
     /// How many test-mnemonic accounts to fund.
     #[arg(long, default_value_t = 10)]
     accounts: u32,
@@ -36,6 +46,18 @@ pub struct DevArgs {
     no_index: bool,
     #[command(flatten)]
     explorer: crate::explorer::ExplorerArgs,
+}
+
+/// A connection cap: 0 would refuse every WebSocket as "too many", which
+/// reads as an overload rather than a setting, so it is refused here.
+fn at_least_one(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (a cap of 0 would refuse every WebSocket)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!(
+            "{e}: expected a whole number of connections, e.g. 100"
+        )),
+    }
 }
 
 /// A new dev chain's spec. Its blocks are sealed by `authority` (the dev
@@ -121,6 +143,10 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         datadir: datadir.clone(),
         spec: spec.clone(),
         rpc_addr: SocketAddr::new(args.host, args.port),
+        rpc_limits: RpcLimits {
+            ws_max_connections: args.ws_max_connections,
+            ws_max_per_ip: args.ws_max_per_ip,
+        },
         beneficiary: Address::ZERO,
         dev_block_time_ms: Some(args.block_time.map_or(0, |s| (s * 1000.0).round() as u64)),
         node_key: Some(node_key),

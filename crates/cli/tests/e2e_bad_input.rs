@@ -1,8 +1,9 @@
 //! End to end: what a real `tally dev` process answers to bad input, with
 //! the JSON-RPC codes and messages Ethereum clients match on, and that it
-//! keeps serving and mining afterwards. Also bad startup conditions: a port
-//! already taken and a corrupt data directory must end the process with a
-//! clear error, never a panic.
+//! keeps serving and mining afterwards; a WebSocket storm, refused past
+//! the caps set on the command line while HTTP goes on. Also bad startup
+//! conditions: a port already taken, a corrupt data directory, a cap of 0
+//! must end the process with a clear error, never a panic.
 
 mod common;
 
@@ -288,4 +289,163 @@ fn sigterm_stops_the_node_cleanly() {
             );
         }
     }
+}
+
+/// Sends a WebSocket handshake on a fresh connection and returns the
+/// answer's status and body (read until the server closes, at most 5 s).
+async fn ws_handshake(port: u16) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect to the RPC port");
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    socket
+        .write_all(request.as_bytes())
+        .await
+        .expect("send handshake");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // An accepted upgrade keeps the connection open, and so may a refusal
+    // (keep-alive): stop once the head, and a refusal's body, are in.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(n) = socket.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+            let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if head.starts_with("http/1.1 101") || body.len() >= length {
+                break;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+    (status, text)
+}
+
+/// The per-address WebSocket cap set by `--ws-max-per-ip` holds: the
+/// (N+1)th connection is refused with 429 and a reason, HTTP requests keep
+/// being answered, the open WebSockets keep working, and a closed one
+/// gives its place back.
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_caps_from_the_command_line_spare_http() {
+    use jsonrpsee::core::client::ClientT;
+    use jsonrpsee::ws_client::WsClientBuilder;
+    const PER_IP: usize = 3;
+    let node = TestNode::start_with(NodeOptions {
+        extra_args: vec![
+            "--ws-max-per-ip".into(),
+            PER_IP.to_string(),
+            "--ws-max-connections".into(),
+            "10".into(),
+        ],
+        ..NodeOptions::default()
+    });
+    let rpc = node.rpc();
+    let mut open = Vec::new();
+    for i in 0..PER_IP {
+        let ws = WsClientBuilder::default()
+            .build(node.ws_url())
+            .await
+            .unwrap_or_else(|e| panic!("WebSocket {i} of {PER_IP} refused: {e}"));
+        open.push(ws);
+    }
+    let (status, answer) = ws_handshake(node.port).await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(
+        answer.contains(&format!(
+            "too many WebSocket connections from 127.0.0.1: {PER_IP} open, the limit per \
+             address is {PER_IP}"
+        )),
+        "{answer}"
+    );
+    // HTTP goes on, many requests at once.
+    let calls = (0..32).map(|_| {
+        let rpc = rpc.clone();
+        tokio::spawn(async move { rpc.block_number().await })
+    });
+    for call in calls {
+        assert_eq!(call.await.expect("HTTP call"), 0);
+    }
+    for ws in &open {
+        let id: String = ws
+            .request("eth_chainId", jsonrpsee::rpc_params![])
+            .await
+            .expect("an open WebSocket still answers");
+        assert_eq!(id, format!("{CHAIN_ID:#x}"));
+    }
+    // A closed one gives its place back (the server notices the close a
+    // moment later).
+    drop(open.pop());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, answer) = ws_handshake(node.port).await;
+        if status == 101 {
+            break;
+        }
+        assert_eq!(status, 429, "{answer}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a closed WebSocket did not give its place back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A cap of 0 would refuse every WebSocket as "too many": refused at the
+/// start, naming the flag, from `tally dev` and from node.toml alike.
+#[test]
+fn a_websocket_cap_of_zero_is_refused() {
+    for flag in ["--ws-max-connections", "--ws-max-per-ip"] {
+        let (status, _, stderr) = run_to_exit(
+            &["dev", "--port", "0", "--no-explorer", flag, "0"],
+            Duration::from_secs(30),
+        );
+        assert!(!status.success(), "tally dev {flag} 0 started");
+        assert!(
+            stderr.contains(flag) && stderr.contains("must be at least 1"),
+            "{stderr}"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        "datadir = \".\"\nrpc = \"127.0.0.1:0\"\nws_max_per_ip = 0\n",
+    )
+    .expect("write node.toml");
+    let config = config.to_str().expect("utf-8 temp path");
+    let (status, _, stderr) = run_to_exit(
+        &["node", "--config", config, "--chain", "chain.toml"],
+        Duration::from_secs(30),
+    );
+    assert!(
+        !status.success(),
+        "tally node started with ws_max_per_ip = 0"
+    );
+    assert!(
+        stderr.contains("node.toml")
+            && stderr.contains("`ws_max_per_ip`")
+            && stderr.contains("must be at least 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

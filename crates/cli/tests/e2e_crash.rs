@@ -5,6 +5,8 @@
 //! match what the chain says was mined, and the node goes on mining.
 
 mod common;
+#[path = "common/load.rs"]
+mod load;
 
 use std::{
     sync::{
@@ -14,10 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::{sol, SolCall};
 use common::*;
+use load::{genesis_balance, stream, COST, VALUE};
 use serde_json::json;
 
 sol! {
@@ -26,11 +28,6 @@ sol! {
 }
 
 const SENDERS: usize = 4;
-/// Value of every streamed transfer, in wei.
-const VALUE: u64 = 1_000;
-/// What each streamed transfer costs its sender: 21 000 gas at the
-/// effective price min(max fee 2 gwei, base 1 gwei + tip 1 gwei) = 2 gwei.
-const COST: u128 = VALUE as u128 + 21_000 * 2 * BASE_FEE;
 /// Stop streaming after this many blocks have been observed.
 const BLOCKS_BEFORE_KILL: usize = 30;
 
@@ -43,37 +40,6 @@ struct Seen {
     balances: Vec<U256>,
     /// Tester.value() in this block (storage written by the stream).
     stored: U256,
-}
-
-fn genesis_balance() -> U256 {
-    U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18))
-}
-
-/// Sends `make(nonce)` with increasing nonces from `first` until `stop` is
-/// set or the node is gone, counting accepted transactions in `sent`.
-async fn stream(
-    rpc: Rpc,
-    first: u64,
-    make: impl Fn(u64) -> TxEnvelope,
-    stop: Arc<AtomicBool>,
-    sent: Arc<AtomicU64>,
-) {
-    let mut nonce = first;
-    while !stop.load(Ordering::Relaxed) {
-        let tx = make(nonce);
-        let raw = alloy_primitives::Bytes::from(raw(&tx));
-        match rpc.try_call("eth_sendRawTransaction", json!([raw])).await {
-            Ok(Ok(_)) => {
-                nonce += 1;
-                sent.fetch_add(1, Ordering::Relaxed);
-            }
-            // Pool full or similar: back off and retry the same nonce.
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
-            // The node is gone.
-            Err(_) => return,
-        }
-        tokio::time::sleep(Duration::from_millis(3)).await;
-    }
 }
 
 async fn stored_value(rpc: &Rpc, tester: Address, block: &str) -> Option<U256> {

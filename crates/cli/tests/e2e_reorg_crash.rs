@@ -60,6 +60,7 @@ fn node_config(
         datadir: dir.to_path_buf(),
         spec: spec.clone(),
         rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc_limits: Default::default(),
         beneficiary: Address::repeat_byte(key),
         dev_block_time_ms: None,
         node_key: Some(NodeKey::from_bytes(&[key; 32])),

@@ -88,6 +88,7 @@ async fn start(spec: &ChainSpec, dir: &std::path::Path, i: u8) -> Node {
         datadir: dir.to_path_buf(),
         spec: spec.clone(),
         rpc_addr: "127.0.0.1:0".parse().expect("address"),
+        rpc_limits: Default::default(),
         beneficiary: Address::repeat_byte(i),
         dev_block_time_ms: None,
         node_key: Some(NodeKey::from_bytes(&[i; 32])),

@@ -17,6 +17,9 @@ pub struct NodeConfig {
     pub spec: ChainSpec,
     /// JSON-RPC over HTTP and WebSocket, on one port.
     pub rpc_addr: SocketAddr,
+    /// The RPC server's caps that an operator sets (`tally dev` flags,
+    /// `node.toml`); its other limits are [`tally_rpc::RpcConfig`]'s.
+    pub rpc_limits: RpcLimits,
     /// Receives the priority fees of blocks this node produces.
     pub beneficiary: Address,
     /// Overrides the dev engine's block time (milliseconds, 0 = instant)
@@ -35,6 +38,28 @@ pub struct NodeConfig {
     /// Keep the SQL index of the chain in `datadir/index.sqlite` and answer
     /// `tally_sql` and `GET /sql` from it.
     pub index: bool,
+}
+
+/// The RPC server's caps that can be set per node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Most WebSocket connections open at once, counted apart from HTTP
+    /// requests (so subscriptions never lock HTTP out). At least 1.
+    pub ws_max_connections: u32,
+    /// Most WebSocket connections open at once from one IP address. At
+    /// least 1; above `ws_max_connections` the total binds first.
+    pub ws_max_per_ip: u32,
+}
+
+impl Default for RpcLimits {
+    /// 500 WebSockets in all, 100 per address.
+    fn default() -> Self {
+        let rpc = tally_rpc::RpcConfig::default();
+        RpcLimits {
+            ws_max_connections: rpc.max_ws_connections,
+            ws_max_per_ip: rpc.max_ws_per_ip,
+        }
+    }
 }
 
 /// How this node mines.

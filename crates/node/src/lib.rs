@@ -41,7 +41,7 @@ mod reorg;
 mod sql_index;
 mod view;
 
-pub use config::{node_key_in, MiningOptions, NetworkOptions, NodeConfig};
+pub use config::{node_key_in, MiningOptions, NetworkOptions, NodeConfig, RpcLimits};
 pub use driver::{BftWire, Imported};
 pub use error::NodeError;
 pub use import::ImportError;

@@ -145,6 +145,8 @@ impl Node {
         };
         let rpc_config = RpcConfig {
             addr: config.rpc_addr,
+            max_ws_connections: config.rpc_limits.ws_max_connections,
+            max_ws_per_ip: config.rpc_limits.ws_max_per_ip,
             ..RpcConfig::default()
         };
         let rpc_backend: Arc<dyn tally_rpc::Backend> = Arc::new(backend);

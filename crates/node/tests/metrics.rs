@@ -30,6 +30,7 @@ async fn prometheus_text_follows_the_chain() {
         datadir: dir.path().to_path_buf(),
         spec: ChainSpec::dev(Default::default(), 200),
         rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc_limits: Default::default(),
         beneficiary: Address::ZERO,
         dev_block_time_ms: None,
         node_key: None,

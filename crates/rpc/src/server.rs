@@ -73,6 +73,25 @@ impl Default for RpcConfig {
     }
 }
 
+impl RpcConfig {
+    /// Refuses caps of 0: a WebSocket budget of 0 would refuse every
+    /// WebSocket with "too many connections", which reads as an overload,
+    /// not as a setting.
+    pub fn check(&self) -> Result<(), RpcError> {
+        for (name, value) in [
+            ("max_ws_connections", self.max_ws_connections),
+            ("max_ws_per_ip", self.max_ws_per_ip),
+        ] {
+            if value == 0 {
+                return Err(RpcError::Config(format!(
+                    "{name} is 0: it must be at least 1 (WebSocket connections allowed open)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A running server. Dropping the handle does not stop it; call
 /// [`RpcServerHandle::stop`].
 #[derive(Debug, Clone)]
@@ -164,6 +183,7 @@ pub async fn start(
     config: RpcConfig,
     backend: Arc<dyn Backend>,
 ) -> Result<RpcServerHandle, RpcError> {
+    config.check()?;
     let metrics = crate::metrics_http::MetricsLayer::new(backend.clone());
     let module = rpc_module(&config, backend);
     let server_config = ServerConfig::builder()

@@ -83,3 +83,33 @@ async fn one_address_cannot_take_every_websocket() -> Res {
     handle.stop();
     Ok(())
 }
+
+#[tokio::test]
+async fn a_websocket_cap_of_zero_is_a_configuration_error() {
+    for (config, name) in [
+        (
+            RpcConfig {
+                max_ws_connections: 0,
+                ..RpcConfig::default()
+            },
+            "max_ws_connections",
+        ),
+        (
+            RpcConfig {
+                max_ws_per_ip: 0,
+                ..RpcConfig::default()
+            },
+            "max_ws_per_ip",
+        ),
+    ] {
+        let config = RpcConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..config
+        };
+        let Err(err) = start(config, TestBackend::fixture()).await else {
+            panic!("a server with {name} = 0 started");
+        };
+        let text = err.to_string();
+        assert!(text.contains(name) && text.contains("at least 1"), "{text}");
+    }
+}

@@ -9,6 +9,8 @@
 //! bootnodes = ["/ip4/127.0.0.1/tcp/30304/p2p/12D3KooW…"]
 //! mdns = false
 //! max_peers = 50
+//! # ws_max_connections = 500             # WebSocket connections open at once (HTTP counted apart)
+//! # ws_max_per_ip = 100                  # of them, from one IP address
 //! # beneficiary = "0x…"                  # receives the fees (and PoW rewards) of its blocks
 //! # mine = true                          # proof-of-work chains: build and mine blocks
 //! # miner_threads = 1                    # 0: only external miners (eth_getWork / `tally mine`)
@@ -25,7 +27,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use tally_network::Multiaddr;
-use tally_node::NetworkOptions;
+use tally_node::{NetworkOptions, RpcLimits};
 use tally_primitives::Address;
 
 /// Why a node config file cannot be used. Every message names the file and,
@@ -74,6 +76,15 @@ pub struct NodeFile {
     pub mdns: bool,
     #[serde(default = "default_max_peers")]
     pub max_peers: usize,
+    /// Most WebSocket connections the RPC server keeps open at once
+    /// [default: 500]; HTTP requests are counted apart. Beside `rpc`, not
+    /// in a table under it, so `rpc = "host:port"` files keep working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_max_connections: Option<u32>,
+    /// Most WebSocket connections open at once from one IP address
+    /// [default: 100].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_max_per_ip: Option<u32>,
     /// Receives the fees, and on a proof-of-work chain the rewards, of the
     /// blocks this node builds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,6 +106,7 @@ pub struct NodeFile {
 pub struct NodeSettings {
     pub datadir: PathBuf,
     pub rpc: SocketAddr,
+    pub rpc_limits: RpcLimits,
     pub network: NetworkOptions,
     pub beneficiary: Address,
     pub mine: bool,
@@ -149,6 +161,26 @@ impl NodeFile {
         if self.max_peers == 0 {
             return Err(field("max_peers", "must be at least 1".into()));
         }
+        // A cap of 0 would refuse every WebSocket as "too many".
+        let cap = |name: &str, value: Option<u32>, default: u32| match value {
+            Some(0) => Err(field(
+                name,
+                "must be at least 1 (a cap of 0 would refuse every WebSocket; leave it out for \
+                 the default)"
+                    .into(),
+            )),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        let defaults = RpcLimits::default();
+        let rpc_limits = RpcLimits {
+            ws_max_connections: cap(
+                "ws_max_connections",
+                self.ws_max_connections,
+                defaults.ws_max_connections,
+            )?,
+            ws_max_per_ip: cap("ws_max_per_ip", self.ws_max_per_ip, defaults.ws_max_per_ip)?,
+        };
         // `components` drops the `.` of the usual `datadir = "."`.
         let datadir = base.join(&self.datadir).components().collect();
         let mut network = NetworkOptions::new(listen);
@@ -158,6 +190,7 @@ impl NodeFile {
         Ok(NodeSettings {
             datadir,
             rpc: self.rpc,
+            rpc_limits,
             network,
             beneficiary: self.beneficiary.unwrap_or(Address::ZERO),
             mine: self.mine,
@@ -189,6 +222,9 @@ mod tests {
         assert_eq!(s.network.max_peers, 50);
         assert!(!s.network.mdns);
         assert_eq!(s.network.listen.to_string(), "/ip4/0.0.0.0/tcp/30303");
+        assert_eq!(s.rpc_limits, RpcLimits::default());
+        assert_eq!(s.rpc_limits.ws_max_connections, 500);
+        assert_eq!(s.rpc_limits.ws_max_per_ip, 100);
         let abs = resolve("datadir = \"/var/tally\"\nrpc = \"127.0.0.1:8545\"\n").unwrap();
         assert_eq!(abs.datadir, Path::new("/var/tally"));
     }
@@ -205,6 +241,8 @@ mod tests {
             ],
             mdns: true,
             max_peers: 7,
+            ws_max_connections: Some(20),
+            ws_max_per_ip: Some(3),
             beneficiary: Some(Address::repeat_byte(7)),
             mine: true,
             miner_threads: Some(0),
@@ -216,6 +254,13 @@ mod tests {
         let s = back.resolve(path, Path::new("/x")).unwrap();
         assert_eq!(s.network.bootnodes.len(), 1);
         assert_eq!(s.network.max_peers, 7);
+        assert_eq!(
+            s.rpc_limits,
+            RpcLimits {
+                ws_max_connections: 20,
+                ws_max_per_ip: 3
+            }
+        );
         assert!(s.network.mdns);
         assert_eq!(s.beneficiary, Address::repeat_byte(7));
         assert!(s.mine);
@@ -239,6 +284,30 @@ mod tests {
             s.beneficiary.to_string(),
             "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
         );
+    }
+
+    #[test]
+    fn websocket_caps_are_at_least_one() {
+        let s = resolve("datadir = \".\"\nrpc = \"127.0.0.1:1\"\nws_max_per_ip = 4\n").unwrap();
+        assert_eq!(s.rpc_limits.ws_max_per_ip, 4);
+        assert_eq!(s.rpc_limits.ws_max_connections, 500);
+        for key in ["ws_max_connections", "ws_max_per_ip"] {
+            let e = resolve(&format!(
+                "datadir = \".\"\nrpc = \"127.0.0.1:1\"\n{key} = 0\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("/etc/tally/node.toml")
+                    && e.contains(&format!("`{key}`"))
+                    && e.contains("at least 1"),
+                "{e}"
+            );
+        }
+        let e = resolve("datadir = \".\"\nrpc = \"127.0.0.1:1\"\nws_max_per_ip = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ws_max_per_ip"), "{e}");
     }
 
     #[test]

@@ -187,6 +187,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         datadir: settings.datadir.clone(),
         spec: spec.clone(),
         rpc_addr: settings.rpc,
+        rpc_limits: settings.rpc_limits,
         beneficiary,
         dev_block_time_ms: None,
         node_key: Some(key.clone()),

@@ -286,6 +286,8 @@ pub fn create(dir: &Path, opts: &CreateOptions) -> anyhow::Result<Layout> {
             bootnodes,
             mdns: false,
             max_peers: 50,
+            ws_max_connections: None,
+            ws_max_per_ip: None,
             beneficiary,
             mine: pow,
             miner_threads: pow.then_some(POW_MINER_THREADS),

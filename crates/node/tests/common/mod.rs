@@ -82,6 +82,7 @@ pub fn config(
         datadir: dir.to_path_buf(),
         spec,
         rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc_limits: Default::default(),
         beneficiary: Address::repeat_byte(0xbe),
         dev_block_time_ms: None,
         node_key: Some(key),

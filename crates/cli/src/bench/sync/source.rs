@@ -181,6 +181,7 @@ fn node_config(datadir: PathBuf, spec: ChainSpec) -> anyhow::Result<NodeConfig> 
         datadir,
         spec,
         rpc_addr: "127.0.0.1:0".parse()?,
+        rpc_limits: Default::default(),
         beneficiary: Address::repeat_byte(0xbe),
         dev_block_time_ms: None,
         node_key: Some(producer_key()),
