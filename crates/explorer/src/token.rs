@@ -63,4 +63,3 @@ pub fn info(backend: &dyn Backend, token: Address, number: u64) -> TokenInfo {
         total_supply: read(backend, token, &IERC20::totalSupplyCall {}, number),
     }
 }
-
