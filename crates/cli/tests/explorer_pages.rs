@@ -188,6 +188,11 @@ async fn pages_show_blocks_transactions_addresses_tokens_and_records() {
             &format!("/tx/{tx}"),
         ],
     );
+    // Alice and Bob hold it; the index counts them.
+    assert!(
+        tok.contains("<dt>Holders</dt><dd>2</dd>"),
+        "the token page counts 2 holders"
+    );
 
     // Consensus: the dev engine and its authority.
     has(
