@@ -25,6 +25,16 @@ const LIST: u64 = 25;
 const HOLDERS: &str = "SELECT holder, balance FROM token_balances \
      WHERE token = ?1 AND balance_real > 0 ORDER BY balance_real DESC LIMIT ?2";
 
+/// The standard of the token's latest transfer, and how many transfers
+/// it has, counted up to [`COUNTED`] + 1: counting all of a busy token's
+/// transfers would read a million index entries for one figure.
+const STANDARD: &str = "SELECT \
+     (SELECT standard FROM token_transfers WHERE token = ?1 ORDER BY block_number DESC LIMIT 1), \
+     (SELECT count(*) FROM (SELECT 1 FROM token_transfers WHERE token = ?1 LIMIT 10001))";
+
+/// Transfers counted exactly on the page; more show as "more than".
+const COUNTED: u64 = 10_000;
+
 /// How many accounts hold some of the token.
 const HOLDER_COUNT: &str =
     "SELECT count(*) FROM token_balances WHERE token = ?1 AND balance_real > 0";
@@ -33,18 +43,13 @@ pub fn page(backend: &dyn Backend, id: &str) -> Result<Page, PageError> {
     let address = query::address(id)?;
     let head = backend.head().number;
     let info = token::info(backend, address, head);
-    let standard = index::query(
-        backend,
-        "SELECT standard, count(*) FROM token_transfers WHERE token = ? GROUP BY standard \
-         ORDER BY count(*) DESC LIMIT 1",
-        vec![json!(key(&address))],
-    )
-    .ok()
-    .and_then(|r| {
-        r.rows
-            .first()
-            .and_then(|row| Some((row.text(0)?.to_string(), row.int(1)?)))
-    });
+    let standard = index::query(backend, STANDARD, vec![json!(key(&address))])
+        .ok()
+        .and_then(|r| {
+            r.rows
+                .first()
+                .and_then(|row| Some((row.text(0)?.to_string(), row.int(1)?)))
+        });
     if !info.is_token() && standard.is_none() {
         return Err(PageError::not_found(
             "Not a token",
@@ -109,7 +114,12 @@ fn overview(
             "Standard",
             html::badge("info", &standard.to_uppercase().replace("ERC", "ERC-")),
         ));
-        rows.push(("Transfers indexed", format::thousands(*count)));
+        let shown = if *count > COUNTED {
+            format!("more than {}", format::thousands(COUNTED))
+        } else {
+            format::thousands(*count)
+        };
+        rows.push(("Transfers indexed", shown));
         if let Some(n) = index::query(backend, HOLDER_COUNT, vec![json!(key(address))])
             .ok()
             .and_then(|r| r.rows.first().and_then(|row| row.int(0)))
