@@ -138,6 +138,19 @@ impl Deltas {
 
 /// The changes that undo the transfers of the blocks above `above`.
 pub(crate) fn undo_above(tx: &Transaction<'_>, above: i64) -> rusqlite::Result<Deltas> {
+    transfers_above(tx, above, true)
+}
+
+/// Fills `token_balances` from every indexed transfer: for an index built
+/// before the table existed.
+pub(crate) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+    tx.execute("DELETE FROM token_balances", [])?;
+    transfers_above(tx, -1, false)?.apply(tx)
+}
+
+/// What the indexed transfers of the blocks above `above` move (or, with
+/// `undo`, take back).
+fn transfers_above(tx: &Transaction<'_>, above: i64, undo: bool) -> rusqlite::Result<Deltas> {
     let mut deltas = Deltas::default();
     let mut stmt = tx.prepare(
         "SELECT token, sender, recipient, standard, value FROM token_transfers \
@@ -148,20 +161,9 @@ pub(crate) fn undo_above(tx: &Transaction<'_>, above: i64) -> rusqlite::Result<D
         let (token, from, to, standard): (String, String, String, String) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         let value: Option<String> = r.get(4)?;
-        deltas.add(&token, &from, &to, &standard, value.as_deref(), true);
+        deltas.add(&token, &from, &to, &standard, value.as_deref(), undo);
     }
     Ok(deltas)
-}
-
-/// Fills `token_balances` from every indexed transfer: for an index built
-/// before the table existed.
-pub(crate) fn fill(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
-    tx.execute("DELETE FROM token_balances", [])?;
-    let mut all = undo_above(tx, -1)?;
-    for c in all.0.values_mut() {
-        c.delta = c.delta.saturating_neg();
-    }
-    all.apply(tx)
 }
 
 #[cfg(test)]
