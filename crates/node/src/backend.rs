@@ -12,8 +12,8 @@ use tally_executor::{
 };
 use tally_primitives::ChainSpec;
 use tally_primitives::{
-    Account, Address, BftMember, BftSpec, BftValidator, Bytes, CommitCertificate, EngineSpec,
-    Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
+    Account, Address, BftMember, BftSpec, BftValidator, BlockWithReceipts, Bytes,
+    CommitCertificate, EngineSpec, Receipt, SealedBlock, SealedHeader, TxLocation, B256, U256,
 };
 use tally_rpc::backend::StateProof;
 use tally_rpc::{
@@ -251,6 +251,16 @@ impl Backend for NodeBackend {
 
     fn receipts(&self, block_hash: B256) -> Result<Option<Vec<Receipt>>, BackendError> {
         self.chain.db.receipts(block_hash).map_err(internal)
+    }
+
+    fn block_with_receipts(
+        &self,
+        block_hash: B256,
+    ) -> Result<Option<Arc<BlockWithReceipts>>, BackendError> {
+        self.chain
+            .db
+            .block_with_receipts(block_hash)
+            .map_err(internal)
     }
 
     fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, BackendError> {

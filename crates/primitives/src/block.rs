@@ -22,6 +22,15 @@ pub struct SealedBlock {
     pub senders: Vec<Address>,
 }
 
+/// A block with its senders and its receipts, as readers that need both
+/// share them (receipt lookups).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockWithReceipts {
+    pub block: SealedBlock,
+    /// `receipts[i]` is `block.transactions[i]`'s.
+    pub receipts: Vec<Receipt>,
+}
+
 impl SealedBlock {
     pub fn hash(&self) -> B256 {
         self.header.hash

@@ -23,7 +23,7 @@ pub use account::Account;
 pub use alloy_consensus::TxEnvelope;
 pub use alloy_primitives::{self, keccak256, Address, Bloom, Bytes, Log, LogData, B256, U256};
 pub use bft::{BftExtra, BftMember, BftSpec, BftValidator, CommitCertificate, Evidence, Role};
-pub use block::{Block, SealedBlock, TxLocation};
+pub use block::{Block, BlockWithReceipts, SealedBlock, TxLocation};
 pub use chain_spec::{ChainSpec, ChainSpecError, EngineSpec, GenesisAccount, PowSpec};
 pub use header::{Header, SealedHeader};
 pub use receipt::Receipt;

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use alloy_eips::eip2930::AccessList;
 use futures::future::{self, BoxFuture};
 use tally_primitives::{
-    Account, Address, BftMember, BftValidator, Bytes, CommitCertificate, Receipt, SealedBlock,
-    SealedHeader, TxEnvelope, TxLocation, B256, U256,
+    Account, Address, BftMember, BftValidator, BlockWithReceipts, Bytes, CommitCertificate,
+    Receipt, SealedBlock, SealedHeader, TxEnvelope, TxLocation, B256, U256,
 };
 use tokio::sync::broadcast;
 
@@ -310,6 +310,25 @@ pub trait Backend: Send + Sync + 'static {
     /// The receipts of a block, in transaction order; `None` if the block is
     /// unknown.
     fn receipts(&self, block_hash: B256) -> Result<Option<Vec<Receipt>>, BackendError>;
+
+    /// A canonical block with its receipts, shared: what receipt lookups
+    /// read. Nodes keep recent blocks decoded so that polling receipts
+    /// does not decode a whole block per call; this default reads both.
+    fn block_with_receipts(
+        &self,
+        block_hash: B256,
+    ) -> Result<Option<Arc<BlockWithReceipts>>, BackendError> {
+        let Some(block) = self.block_by_hash(block_hash)? else {
+            return Ok(None);
+        };
+        let receipts = self.receipts(block_hash)?.ok_or_else(|| {
+            BackendError::Internal(format!(
+                "the receipts of block {} are missing from the database",
+                block.number()
+            ))
+        })?;
+        Ok(Some(Arc::new(BlockWithReceipts { block, receipts })))
+    }
 
     /// Where a mined transaction sits on the canonical chain.
     fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, BackendError>;

@@ -255,20 +255,16 @@ impl EthApiServer for EthRpc {
         let Some(loc) = self.backend.tx_location(hash)? else {
             return Ok(None);
         };
-        let Some(block) = self.backend.block_by_hash(loc.block_hash)? else {
+        let Some(found) = self.backend.block_with_receipts(loc.block_hash)? else {
             return Err(internal(format!(
                 "block {} of transaction {hash} is missing",
                 loc.block_hash
             )));
         };
-        let receipts = self
-            .backend
-            .receipts(loc.block_hash)?
-            .ok_or_else(|| corrupt("receipts", &block.header))?;
         let index = usize::try_from(loc.index).unwrap_or(usize::MAX);
-        rpc_receipt(&block, &receipts, index)
+        rpc_receipt(&found.block, &found.receipts, index)
             .map(Some)
-            .ok_or_else(|| corrupt("receipts", &block.header))
+            .ok_or_else(|| corrupt("receipts", &found.block.header))
     }
 
     fn block_by_number(
@@ -352,15 +348,11 @@ impl EthApiServer for EthRpc {
         let Some(header) = resolve_header(&*self.backend, block)? else {
             return Ok(None);
         };
-        let block = self
+        let found = self
             .backend
-            .block_by_hash(header.hash)?
+            .block_with_receipts(header.hash)?
             .ok_or_else(|| corrupt("transactions", &header))?;
-        let receipts = self
-            .backend
-            .receipts(header.hash)?
-            .ok_or_else(|| corrupt("receipts", &header))?;
-        rpc_block_receipts(&block, &receipts)
+        rpc_block_receipts(&found.block, &found.receipts)
             .map(Some)
             .ok_or_else(|| corrupt("receipts", &header))
     }

@@ -1,13 +1,14 @@
 //! The [`ChainDb`] handle: opening, genesis, block and state reads.
 
+use crate::recent::Recent;
 use crate::{commit, StateError, StateSnapshot};
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256};
 use parking_lot::{Mutex, RwLock};
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 use tally_primitives::{
     block::{receipts_root, transactions_root},
-    Account, ChainSpec, EngineSpec, GenesisAccount, Header, Receipt, SealedBlock, SealedHeader,
-    StateChanges, StorageChanges, TxLocation, EMPTY_CODE_HASH,
+    Account, BlockWithReceipts, ChainSpec, EngineSpec, GenesisAccount, Header, Receipt,
+    SealedBlock, SealedHeader, StateChanges, StorageChanges, TxLocation, EMPTY_CODE_HASH,
 };
 use tally_storage::{
     blocks::{self, BlockReader},
@@ -30,6 +31,8 @@ pub(crate) struct Inner {
     /// Serialises commits and unwinds, so the head checks and the head cache
     /// agree with what each write transaction sees.
     pub(crate) write_lock: Mutex<()>,
+    /// Recently read blocks with their receipts, decoded.
+    pub(crate) recent: Recent,
 }
 
 impl ChainDb {
@@ -49,6 +52,7 @@ impl ChainDb {
                 store,
                 head: RwLock::new(head),
                 write_lock: Mutex::new(()),
+                recent: Recent::default(),
             }),
         })
     }
@@ -188,6 +192,32 @@ impl ChainDb {
             Some(n) => Ok(reader.receipts(n)?),
             None => Ok(None),
         }
+    }
+
+    /// A canonical block with its senders and receipts, decoded once and
+    /// shared by later readers (see [`BlockWithReceipts`]): what receipt
+    /// lookups read.
+    pub fn block_with_receipts(
+        &self,
+        block_hash: B256,
+    ) -> Result<Option<Arc<BlockWithReceipts>>, StateError> {
+        let txn = self.inner.store.begin_read()?;
+        let reader = BlockReader::new(&txn);
+        let Some(n) = reader.number_of(&block_hash)? else {
+            return Ok(None);
+        };
+        if let Some(entry) = self.inner.recent.get(&block_hash) {
+            return Ok(Some(entry));
+        }
+        let Some(block) = reader.block(n)? else {
+            return Err(StateError::MissingBlock(n));
+        };
+        let receipts = reader.receipts(n)?.ok_or_else(|| {
+            tally_storage::StorageError::corrupt("receipts", n, "missing for a stored block")
+        })?;
+        let entry = Arc::new(BlockWithReceipts { block, receipts });
+        self.inner.recent.insert(block_hash, entry.clone());
+        Ok(Some(entry))
     }
 
     pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StateError> {

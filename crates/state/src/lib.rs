@@ -28,6 +28,7 @@ mod commit;
 mod consensus;
 mod error;
 mod proof;
+mod recent;
 mod root_worker;
 mod run_tree;
 mod snapshot;
@@ -40,6 +41,6 @@ pub use error::StateError;
 pub use proof::{AccountProof, StorageProof};
 pub use snapshot::{StateReader, StateSnapshot};
 pub use tally_primitives::{
-    Account, ChainSpec, Receipt, SealedBlock, SealedHeader, StateChanges, StorageChanges,
-    TxLocation,
+    Account, BlockWithReceipts, ChainSpec, Receipt, SealedBlock, SealedHeader, StateChanges,
+    StorageChanges, TxLocation,
 };

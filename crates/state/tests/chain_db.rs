@@ -359,3 +359,40 @@ fn handle_is_send_sync_clone() {
     check::<ChainDb>();
     check_snapshot::<tally_state::StateSnapshot>();
 }
+
+#[test]
+fn block_with_receipts_follows_the_canonical_chain() {
+    let (_dir, db) = open();
+    db.init_genesis(&spec()).unwrap();
+    let b1 = commit(&db, &StateChanges::default(), vec![tx(0), tx(1)]);
+    let b2 = commit(&db, &StateChanges::default(), vec![tx(2)]);
+
+    // Read twice: the second read is the shared, already decoded copy, and
+    // both are what the block and receipt reads give.
+    let first = db.block_with_receipts(b2.hash()).unwrap().unwrap();
+    let again = db.block_with_receipts(b2.hash()).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+    assert_eq!(first.block, b2);
+    assert_eq!(
+        Some(first.receipts.clone()),
+        db.receipts(b2.hash()).unwrap()
+    );
+
+    // Once a reorg abandons block 2 it is not served, though it was read.
+    db.unwind_to(1).unwrap();
+    assert_eq!(db.block_with_receipts(b2.hash()).unwrap(), None);
+    let b1_read = db.block_with_receipts(b1.hash()).unwrap().unwrap();
+    assert_eq!(b1_read.block, b1);
+    assert_eq!(b1_read.receipts.len(), 2);
+    assert_eq!(db.block_with_receipts(B256::repeat_byte(7)).unwrap(), None);
+
+    // Many blocks later the oldest copies are dropped and read again.
+    let mut later = Vec::new();
+    for n in 0..100u64 {
+        later.push(commit(&db, &StateChanges::default(), vec![tx(10 + n)]));
+    }
+    for b in later.iter().chain([&b1]) {
+        let read = db.block_with_receipts(b.hash()).unwrap().unwrap();
+        assert_eq!(&read.block, b);
+    }
+}
