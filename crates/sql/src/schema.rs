@@ -139,8 +139,20 @@ CREATE INDEX token_balances_top ON token_balances (token, balance_real);
 CREATE INDEX token_balances_holder ON token_balances (holder);
 ";
 
+/// Version 3: no tx-hash indexes on `logs` and `token_transfers`. Each
+/// was a random insert per row, which dirties a page of its own at every
+/// commit; together they were about a fifth of indexing. A transaction's
+/// logs and transfers are found through its block instead (docs/sql.md).
+const LEAN: &str = "
+-- (version 3) logs and token_transfers are not indexed by tx_hash: find a
+-- transaction's rows by its block, e.g. logs l JOIN transactions t
+-- ON l.block_number = t.block_number AND l.tx_index = t.idx.
+DROP INDEX IF EXISTS logs_tx;
+DROP INDEX IF EXISTS token_transfers_tx;
+";
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[CORE, BALANCES];
+const MIGRATIONS: &[&str] = &[CORE, BALANCES, LEAN];
 
 /// The first version with `token_balances`.
 pub(crate) const BALANCES_VERSION: i64 = 2;

@@ -61,6 +61,44 @@ fn an_index_from_before_token_balances_is_migrated_and_filled() {
 }
 
 #[test]
+fn a_version_2_index_loses_its_tx_hash_indexes_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    let mut chain = Chain::default();
+    chain.extend(20, 0);
+    {
+        let index = Index::open(&path).unwrap();
+        index.sync(&chain, &mut no_progress()).unwrap();
+    }
+    // Make it a version 2 file: with the tx-hash indexes.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE INDEX logs_tx ON logs (tx_hash);
+             CREATE INDEX token_transfers_tx ON token_transfers (tx_hash);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let index = Index::open(&path).unwrap();
+    assert_eq!(dump(&index), fresh_dump(&chain));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema
+             WHERE name IN ('logs_tx', 'token_transfers_tx')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
 fn the_file_is_in_wal_mode_at_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("i.sqlite");
