@@ -23,6 +23,7 @@ fn plan(kind: Kind, token: Option<Address>, txs: usize) -> Plan {
         fees: FEES,
         kind,
         token,
+        token_gas: kind.default_token_gas(),
         txs,
     }
 }

@@ -25,8 +25,11 @@ mod sync;
 
 use std::time::Duration;
 
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
 use anyhow::{bail, Context as _};
 use indicatif::{MultiProgress, ProgressBar, ProgressState, ProgressStyle};
+use tally_crypto::{address_of, SecretKey};
 
 use self::plan::{Kind, Plan};
 use self::report::{Report, RunInfo};
@@ -134,12 +137,19 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     spinner.set_message(format!("setup: funding {senders} senders"));
     let prepared = setup::prepare(&rpc, args.kind, args.txs, senders, timeout).await?;
 
+    let token_gas = match prepared.token {
+        Some(token) if args.kind.needs_token() => {
+            token_gas(&rpc, args.kind, token, &prepared.keys).await
+        }
+        _ => args.kind.default_token_gas(),
+    };
     spinner.set_message(format!("signing {} transactions", args.txs));
     let plan = Plan {
         chain_id: prepared.chain_id,
         fees: prepared.fees,
         kind: args.kind,
         token: prepared.token,
+        token_gas,
         txs: args.txs,
     };
     let keys = prepared.keys;
@@ -176,6 +186,7 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         senders,
         batch,
         concurrency: args.concurrency,
+        token_gas: if args.kind.needs_token() { token_gas } else { 0 },
     };
     let mut report = Report::new(run, &result.outcomes, result.submit_window);
     if let (Some(b), Some(a)) = (&metrics_before, &metrics_after) {
@@ -186,6 +197,31 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         report.propagation = watch.finish(Duration::from_secs(2)).await;
     }
     Ok(report)
+}
+
+/// The gas limit of the run's token transfers, as a wallet sets it:
+/// `eth_estimateGas` of one (sender 0 paying sender 1, as the run does)
+/// plus a quarter, never above the kind's default. Without an estimate
+/// (an old node, an error) the default.
+async fn token_gas(rpc: &Rpc, kind: Kind, token: Address, keys: &[SecretKey]) -> u64 {
+    let default = kind.default_token_gas();
+    let (Some(from), Some(to)) = (keys.first(), keys.get(1).or(keys.first())) else {
+        return default;
+    };
+    let call = plan::transferCall {
+        to: address_of(to),
+        value: U256::from(plan::TOKEN_AMOUNT),
+    };
+    match rpc
+        .estimate_gas(address_of(from), token, call.abi_encode().into())
+        .await
+    {
+        Ok(gas) => gas.saturating_add(gas / 4).min(default),
+        Err(e) => {
+            eprintln!("note: eth_estimateGas failed ({e}); token transfers get {default} gas");
+            default
+        }
+    }
 }
 
 fn bar(len: usize, label: &str) -> ProgressBar {

@@ -87,6 +87,16 @@ impl Kind {
         }
     }
 
+    /// The gas limit of a token transfer when none was estimated: enough
+    /// even for a fresh holder.
+    pub fn default_token_gas(self) -> u64 {
+        if self == Kind::Asset {
+            ASSET_GAS
+        } else {
+            ERC20_GAS
+        }
+    }
+
     /// Whether the workload needs a token contract.
     pub fn needs_token(self) -> bool {
         matches!(self, Kind::Erc20 | Kind::Mix | Kind::Asset)
@@ -117,6 +127,10 @@ pub struct Plan {
     pub kind: Kind,
     /// The TestToken address; required when `kind.needs_token()`.
     pub token: Option<Address>,
+    /// The gas limit of each token transfer: a block's gas limit holds as
+    /// many transactions as their gas limits add up to, so a wallet's
+    /// estimate, not a generous constant, decides how full blocks get.
+    pub token_gas: u64,
     pub txs: usize,
 }
 
@@ -189,12 +203,7 @@ pub fn build_tx(plan: &Plan, senders: &[Address], i: usize) -> Result<TxEip1559,
             to: recipient,
             value: U256::from(TOKEN_AMOUNT),
         };
-        let gas = if plan.kind == Kind::Asset {
-            ASSET_GAS
-        } else {
-            ERC20_GAS
-        };
-        (token, U256::ZERO, call.abi_encode().into(), gas)
+        (token, U256::ZERO, call.abi_encode().into(), plan.token_gas)
     } else {
         (
             recipient,

@@ -35,6 +35,8 @@ pub struct RunInfo {
     pub senders: usize,
     pub batch: usize,
     pub concurrency: usize,
+    /// The gas limit of each token transfer (0 for plain transfers).
+    pub token_gas: u64,
 }
 
 /// Latency from submission to the first sighting of the including block.
@@ -257,6 +259,14 @@ impl Report {
                     "{} txs of kind {} from {} senders, batch {}, {} in flight",
                     r.txs, r.kind, r.senders, r.batch, r.concurrency
                 ),
+            ),
+            (
+                "token gas limit",
+                if r.token_gas == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{} per transfer", r.token_gas)
+                },
             ),
             ("submitted", self.submitted.to_string()),
             ("rejected", self.rejected.to_string()),

@@ -134,6 +134,18 @@ impl Rpc {
         self.call("eth_call", rpc_params![req, "latest"]).await
     }
 
+    /// eth_estimateGas of a call from `from` at the latest block.
+    pub async fn estimate_gas(
+        &self,
+        from: Address,
+        to: Address,
+        data: Bytes,
+    ) -> anyhow::Result<u64> {
+        let req = serde_json::json!({ "from": from, "to": to, "data": data });
+        let gas: U64 = self.call("eth_estimateGas", rpc_params![req]).await?;
+        Ok(gas.to())
+    }
+
     pub async fn balance(&self, address: Address) -> anyhow::Result<U256> {
         self.call("eth_getBalance", rpc_params![address, "latest"])
             .await
