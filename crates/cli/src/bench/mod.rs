@@ -186,7 +186,11 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         senders,
         batch,
         concurrency: args.concurrency,
-        token_gas: if args.kind.needs_token() { token_gas } else { 0 },
+        token_gas: if args.kind.needs_token() {
+            token_gas
+        } else {
+            0
+        },
     };
     let mut report = Report::new(run, &result.outcomes, result.submit_window);
     if let (Some(b), Some(a)) = (&metrics_before, &metrics_after) {
