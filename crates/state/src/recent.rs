@@ -3,9 +3,10 @@
 //! A wallet waiting for its transaction polls `eth_getTransactionReceipt`,
 //! and each answer needs the whole block and all its receipts (cumulative
 //! gas and log positions come from the transactions before it). Decoding
-//! a block of 1,000 transfers for each of its 1,000 receipts took three
-//! quarters of `tally dev`'s CPU under `tally bench`. The first reader of a
-//! block decodes it once; later readers share it.
+//! a block of 1,000 transfers for each of its 1,000 receipts made reading
+//! back a `tally bench` run's receipts three quarters of `tally dev`'s CPU
+//! for the whole run. The first reader of a block decodes it once; later
+//! readers share it.
 //!
 //! Entries are keyed by block hash, and a hash fixes the block's header,
 //! transactions and receipts, so an entry is never stale. Whether the
