@@ -42,3 +42,35 @@ fn bench_reports_block_propagation_to_watched_nodes() {
     let (p50, max) = (rows[0]["p50_ms"].as_f64(), rows[0]["max_ms"].as_f64());
     assert!(p50.is_some_and(|p| p >= 0.0) && max >= p50, "{report}");
 }
+
+#[test]
+fn bench_spreads_batches_over_the_nodes_it_submits_to() {
+    let net = Testnet::start(2, &["--block-time", "0"]);
+    let (producer, follower) = (net.node(1).rpc_url.clone(), net.node(2).rpc_url.clone());
+    let (status, stdout, stderr) = run_to_exit(
+        &[
+            "bench",
+            "--rpc",
+            &producer,
+            "--submit-to",
+            &follower,
+            "--txs",
+            "300",
+            "--senders",
+            "30",
+            "--batch",
+            "30",
+            "--json",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    // Every other batch went to the follower, which relayed it to the
+    // producer: the producer's RPC admitted only its own half, and all
+    // 300 were accepted and mined.
+    assert_eq!(report["endpoints"], 2, "{report}");
+    assert_eq!(report["node_time_ms"]["poolAdmitted"], 150.0, "{report}");
+    assert_eq!(report["rejected"], 0, "{report}");
+    assert_eq!(report["included"], 300, "{report}");
+}

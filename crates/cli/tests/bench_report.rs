@@ -21,6 +21,7 @@ fn run_info() -> RunInfo {
         senders: 2,
         batch: 2,
         concurrency: 1,
+        endpoints: 1,
         token_gas: 0,
     }
 }

@@ -46,10 +46,12 @@ pub struct LoadResult {
     pub submit_window: Duration,
 }
 
-/// Sends `txs` and follows the chain until all accepted ones are included or
-/// the timeout passes.
+/// Sends `txs` (batch `j` to `submit[j % submit.len()]`) and follows the
+/// chain on `rpc` until all accepted ones are included or the timeout
+/// passes.
 pub async fn run(
     rpc: &Rpc,
+    submit: &[Rpc],
     txs: &[SignedTx],
     config: LoadConfig,
     submit_bar: &ProgressBar,
@@ -78,9 +80,10 @@ pub async fn run(
     let batches: Vec<&[SignedTx]> = txs.chunks(size).collect();
     let send = |j: usize, chunk: &[SignedTx]| {
         let raws: Vec<Bytes> = chunk.iter().map(|t| t.raw.clone()).collect();
+        let target = submit.get(j % submit.len().max(1)).unwrap_or(rpc);
         async move {
             let sent = start.elapsed();
-            (j, sent, rpc.send_raw_batch(&raws).await)
+            (j, sent, target.send_raw_batch(&raws).await)
         }
     };
     let mut in_flight = FuturesUnordered::new();

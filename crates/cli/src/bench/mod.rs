@@ -68,6 +68,12 @@ pub struct BenchArgs {
     /// blocks take to reach it from the node under load (WebSocket).
     #[arg(long = "watch", value_name = "URL")]
     pub watch: Vec<String>,
+    /// Also submit to this node (repeatable): batches go round-robin over
+    /// `--rpc` and these, as a consortium's clients each use their own
+    /// member's node. Setup, inclusion tracking and the node-time figures
+    /// stay on `--rpc`.
+    #[arg(long = "submit-to", value_name = "URL")]
+    pub submit_to: Vec<String>,
     #[command(subcommand)]
     pub mode: Option<BenchMode>,
 }
@@ -171,8 +177,12 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     } else {
         Some(propagation::Watch::start(&args.rpc, &args.watch).await?)
     };
+    let mut submit = vec![rpc.clone()];
+    for url in &args.submit_to {
+        submit.push(Rpc::new(url, timeout)?);
+    }
     let metrics_before = rpc.tally_metrics().await;
-    let mut result = load::run(&rpc, &txs, config, &submit_bar, &include_bar).await?;
+    let mut result = load::run(&rpc, &submit, &txs, config, &submit_bar, &include_bar).await?;
     let metrics_after = rpc.tally_metrics().await;
     load::check_receipts(&rpc, &txs, &mut result.outcomes, batch, args.concurrency)
         .await
@@ -186,6 +196,7 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         senders,
         batch,
         concurrency: args.concurrency,
+        endpoints: 1 + args.submit_to.len(),
         token_gas: if args.kind.needs_token() {
             token_gas
         } else {

@@ -35,6 +35,8 @@ pub struct RunInfo {
     pub senders: usize,
     pub batch: usize,
     pub concurrency: usize,
+    /// Nodes the batches were sent to, round-robin (1: `--rpc` alone).
+    pub endpoints: usize,
     /// The gas limit of each token transfer (0 for plain transfers).
     pub token_gas: u64,
 }
@@ -256,8 +258,17 @@ impl Report {
             (
                 "workload",
                 format!(
-                    "{} txs of kind {} from {} senders, batch {}, {} in flight",
-                    r.txs, r.kind, r.senders, r.batch, r.concurrency
+                    "{} txs of kind {} from {} senders, batch {}, {} in flight{}",
+                    r.txs,
+                    r.kind,
+                    r.senders,
+                    r.batch,
+                    r.concurrency,
+                    if r.endpoints > 1 {
+                        format!(", sent to {} nodes", r.endpoints)
+                    } else {
+                        String::new()
+                    }
                 ),
             ),
             (
