@@ -1,5 +1,7 @@
-//! `tally bench --watch`: load on the producer of a 2-node testnet, and the
-//! report says how long its blocks took to reach the other node.
+//! `tally bench` against running nodes: `--watch` (load on the producer of
+//! a 2-node testnet, and the report says how long its blocks took to reach
+//! the other node), `--submit-to` (load spread over nodes) and `--rate` (a
+//! fixed offered load).
 
 mod common;
 #[path = "common/testnet.rs"]
@@ -7,7 +9,7 @@ mod testnet;
 
 use std::time::Duration;
 
-use common::run_to_exit;
+use common::{run_to_exit, TestNode};
 use serde_json::Value;
 use testnet::Testnet;
 
@@ -73,4 +75,43 @@ fn bench_spreads_batches_over_the_nodes_it_submits_to() {
     assert_eq!(report["node_time_ms"]["poolAdmitted"], 150.0, "{report}");
     assert_eq!(report["rejected"], 0, "{report}");
     assert_eq!(report["included"], 300, "{report}");
+}
+
+#[test]
+fn bench_offers_a_fixed_rate() {
+    let node = TestNode::start();
+    let (status, stdout, stderr) = run_to_exit(
+        &[
+            "bench",
+            "--rpc",
+            &node.http_url(),
+            "--rate",
+            "200",
+            "--txs",
+            "300",
+            "--senders",
+            "30",
+            "--batch",
+            "30",
+            "--json",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(report["rate"], 200.0, "{report}");
+    assert_eq!(report["included"], 300, "{report}");
+    // Ten batches of 30 at 200 tx/s: the last is due 270 / 200 = 1.35 s
+    // after the first, however fast the node answers.
+    let window = report["submit_secs"].as_f64().expect("submit_secs");
+    assert!(window >= 1.35, "sent faster than offered: {report}");
+
+    for bad in ["0", "-5", "fast", "inf"] {
+        let (status, _, stderr) = run_to_exit(
+            &["bench", "--rpc", &node.http_url(), &format!("--rate={bad}")],
+            Duration::from_secs(30),
+        );
+        assert!(!status.success(), "--rate {bad} was taken");
+        assert!(stderr.contains("is not a rate"), "--rate {bad}: {stderr}");
+    }
 }

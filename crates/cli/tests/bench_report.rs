@@ -23,6 +23,7 @@ fn run_info() -> RunInfo {
         concurrency: 1,
         endpoints: 1,
         token_gas: 0,
+        rate: None,
     }
 }
 

@@ -357,8 +357,7 @@ impl Backend for NodeBackend {
                     .metrics
                     .pool_admitted
                     .fetch_add(1, Ordering::Relaxed);
-                // A full channel already holds a wake-up for the chain thread.
-                let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
+                self.chain.txs_wake.notify(&self.chain_tx);
                 let _ = self.pending_txs.send(hash);
                 if let Some(gossip) = self.chain.net.local_txs.get() {
                     // Full: peers will see it in our block instead.

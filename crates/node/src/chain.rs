@@ -6,12 +6,18 @@
 //! with [`crate::producer`], verifies others' with [`crate::import`] and
 //! moves between branches with [`crate::reorg`].
 
-use crate::{adapters::PoolState, error::NodeError, metrics::Metrics, mining::MiningShared};
+use crate::{
+    adapters::PoolState, driver::ChainMsg, error::NodeError, metrics::Metrics, mining::MiningShared,
+};
 use alloy_eips::eip2718::Encodable2718;
 use parking_lot::RwLock;
 use std::{
     collections::HashSet,
-    sync::{atomic::Ordering, Arc},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        mpsc::SyncSender,
+        Arc,
+    },
 };
 use tally_executor::BlockEnv;
 use tally_primitives::{
@@ -52,6 +58,36 @@ pub(crate) struct Chain {
     pub seal_work: tally_consensus::SealWork,
     /// Set once the chain database can no longer be written.
     pub fault: Arc<crate::fault::StorageFault>,
+    /// Wakes the chain thread for transactions new in the pool.
+    pub txs_wake: Arc<TxsWake>,
+}
+
+/// Wakes the chain thread for transactions new in the pool, with at most
+/// one wake-up waiting in its queue. An admission per transaction (3,000 a
+/// second under load) would otherwise fill the queue while a block is
+/// being committed, and the consensus messages behind them would be
+/// dropped, leaving a loaded validator behind its peers.
+#[derive(Debug, Default)]
+pub(crate) struct TxsWake {
+    queued: AtomicBool,
+}
+
+impl TxsWake {
+    /// Queues a [`ChainMsg::TxsPending`] unless one is already waiting.
+    pub fn notify(&self, chain_tx: &SyncSender<ChainMsg>) {
+        if !self.queued.swap(true, Ordering::AcqRel)
+            && chain_tx.try_send(ChainMsg::TxsPending).is_err()
+        {
+            // Full of other work (or stopped): the next admission tries again.
+            self.queued.store(false, Ordering::Release);
+        }
+    }
+
+    /// The chain thread took the wake-up: admissions from now on send
+    /// another. Called before it looks at the pool, so none is missed.
+    pub fn taken(&self) {
+        self.queued.store(false, Ordering::Release);
+    }
 }
 
 impl Chain {
@@ -270,4 +306,38 @@ impl Chain {
 /// The pool's answer while the node cannot write its database.
 fn unavailable(reason: &str) -> PoolError {
     PoolError::Unavailable(reason.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_wake_up_waits_however_many_admissions_come() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let wake = TxsWake::default();
+        for _ in 0..1_000 {
+            wake.notify(&tx);
+        }
+        assert!(matches!(rx.try_recv(), Ok(ChainMsg::TxsPending)));
+        assert!(rx.try_recv().is_err(), "a second wake-up was queued");
+
+        // Taken: the next admission wakes the thread again.
+        wake.taken();
+        wake.notify(&tx);
+        wake.notify(&tx);
+        assert!(matches!(rx.try_recv(), Ok(ChainMsg::TxsPending)));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_full_queue_does_not_lose_the_next_wake_up() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(ChainMsg::Shutdown).unwrap();
+        let wake = TxsWake::default();
+        wake.notify(&tx); // refused: the queue is full
+        assert!(matches!(rx.try_recv(), Ok(ChainMsg::Shutdown)));
+        wake.notify(&tx);
+        assert!(matches!(rx.try_recv(), Ok(ChainMsg::TxsPending)));
+    }
 }

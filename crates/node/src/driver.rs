@@ -250,10 +250,12 @@ impl ChainThread {
             });
             match rx.recv_timeout(timeout) {
                 Ok(ChainMsg::TxsPending) => {
+                    self.chain.txs_wake.taken();
                     // Coalesce a burst of notifications into one event.
                     loop {
                         match rx.try_recv() {
-                            Ok(ChainMsg::TxsPending) => continue,
+                            // The work below covers it too.
+                            Ok(ChainMsg::TxsPending) => self.chain.txs_wake.taken(),
                             Ok(ChainMsg::Shutdown) => return,
                             Ok(msg) => self.on_msg(msg),
                             Err(_) => break,

@@ -132,6 +132,7 @@ impl Node {
             fault: Arc::new(crate::fault::StorageFault::new(
                 config.datadir.display().to_string(),
             )),
+            txs_wake: Arc::default(),
         };
         let tree = driver::load_tree(&chain, finalized)?;
         let (chain_tx, chain_rx) = std::sync::mpsc::sync_channel(64);
@@ -244,7 +245,7 @@ impl Node {
     /// producer puts them in one block. Used by load generators.
     pub fn submit_transactions(&self, raws: &[Bytes]) -> Vec<Result<B256, String>> {
         let results = self.chain.admit(raws);
-        let _ = self.chain_tx.try_send(ChainMsg::TxsPending);
+        self.chain.txs_wake.notify(&self.chain_tx);
         results
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))

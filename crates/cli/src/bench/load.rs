@@ -38,6 +38,15 @@ pub struct LoadConfig {
     pub senders: usize,
     /// Give up on inclusion this long after the timed phase started.
     pub timeout: Duration,
+    /// Offered load in transactions per second (`None`: as fast as the
+    /// node answers, within `concurrency`).
+    pub rate: Option<f64>,
+}
+
+/// When batch `j` (of `batch` transactions) is due at `rate` tx/s, from the
+/// start of the timed phase.
+pub fn due(j: usize, batch: usize, rate: f64) -> Duration {
+    Duration::from_secs_f64((j.saturating_mul(batch)) as f64 / rate)
 }
 
 /// Per-transaction outcomes (in `txs` order) and the submission window.
@@ -78,11 +87,14 @@ pub async fn run(
     let mut outcomes = vec![TxOutcome::default(); txs.len()];
     let size = config.batch.max(1);
     let batches: Vec<&[SignedTx]> = txs.chunks(size).collect();
+    let scheduled = |j: usize| config.rate.map(|r| due(j, size, r));
     let send = |j: usize, chunk: &[SignedTx]| {
         let raws: Vec<Bytes> = chunk.iter().map(|t| t.raw.clone()).collect();
         let target = submit.get(j % submit.len().max(1)).unwrap_or(rpc);
         async move {
-            let sent = start.elapsed();
+            // At a fixed rate a batch counts from its scheduled time: one
+            // held back by a slow node still owes the time it waited.
+            let sent = scheduled(j).unwrap_or_else(|| start.elapsed());
             (j, sent, target.send_raw_batch(&raws).await)
         }
     };
@@ -93,16 +105,29 @@ pub async fn run(
     let mut next = 0;
     let mut accepted = 0;
     loop {
+        // The next batch's scheduled time, when it waits only for that.
+        let mut wake = None;
         while let Some(chunk) = batches.get(next) {
             let ready =
                 depends_on(next, size, config.senders, txs.len()).is_none_or(|d| d < prefix);
             if in_flight.len() >= config.concurrency.max(1) || !ready {
                 break;
             }
+            if let Some(at) = scheduled(next).filter(|at| start.elapsed() < *at) {
+                wake = Some(at);
+                break;
+            }
             in_flight.push(send(next, chunk));
             next += 1;
         }
-        let Some((j, sent, result)) = in_flight.next().await else {
+        let answer = match wake {
+            Some(at) => tokio::select! {
+                answer = in_flight.next(), if !in_flight.is_empty() => answer,
+                () = tokio::time::sleep_until((start + at).into()) => continue,
+            },
+            None => in_flight.next().await,
+        };
+        let Some((j, sent, result)) = answer else {
             break;
         };
         let slots = outcomes.iter_mut().skip(j * size).take(size);

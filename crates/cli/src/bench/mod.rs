@@ -74,6 +74,13 @@ pub struct BenchArgs {
     /// stay on `--rpc`.
     #[arg(long = "submit-to", value_name = "URL")]
     pub submit_to: Vec<String>,
+    /// Offer a fixed load of this many transactions per second instead of
+    /// as many as the node accepts (batches leave on a schedule, as
+    /// Caliper's fixed-rate controller sends). Latency then counts from
+    /// each batch's scheduled time, so a node that answers late cannot
+    /// hide its queue.
+    #[arg(long, value_name = "TX_PER_SEC", value_parser = parse_rate)]
+    pub rate: Option<f64>,
     #[command(subcommand)]
     pub mode: Option<BenchMode>,
 }
@@ -119,6 +126,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("no transaction was included; see the rejections above");
     }
     Ok(())
+}
+
+/// A `--rate`: a positive, finite number of transactions per second.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not a rate: give a positive number of transactions per second"
+        )),
+    }
 }
 
 async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
@@ -171,6 +188,7 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         concurrency: args.concurrency,
         senders,
         timeout,
+        rate: args.rate,
     };
     let watch = if args.watch.is_empty() {
         None
@@ -197,6 +215,7 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
         batch,
         concurrency: args.concurrency,
         endpoints: 1 + args.submit_to.len(),
+        rate: args.rate,
         token_gas: if args.kind.needs_token() {
             token_gas
         } else {

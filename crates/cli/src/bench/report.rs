@@ -26,7 +26,7 @@ pub struct TxOutcome {
 }
 
 /// The run's parameters, echoed in the report so a saved JSON is self-describing.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RunInfo {
     pub rpc: String,
     pub chain_id: u64,
@@ -39,6 +39,10 @@ pub struct RunInfo {
     pub endpoints: usize,
     /// The gas limit of each token transfer (0 for plain transfers).
     pub token_gas: u64,
+    /// The offered load (`--rate`, tx/s); absent when the bench sends as
+    /// fast as the node accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 /// Latency from submission to the first sighting of the including block.
@@ -258,7 +262,7 @@ impl Report {
             (
                 "workload",
                 format!(
-                    "{} txs of kind {} from {} senders, batch {}, {} in flight{}",
+                    "{} txs of kind {} from {} senders, batch {}, {} in flight{}{}",
                     r.txs,
                     r.kind,
                     r.senders,
@@ -268,7 +272,10 @@ impl Report {
                         format!(", sent to {} nodes", r.endpoints)
                     } else {
                         String::new()
-                    }
+                    },
+                    r.rate
+                        .map(|rate| format!(", offered at {rate:.0} tx/s"))
+                        .unwrap_or_default()
                 ),
             ),
             (

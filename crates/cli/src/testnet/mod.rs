@@ -211,6 +211,10 @@ struct StartArgs {
     /// Return once the nodes are up, leaving them running.
     #[arg(long)]
     detach: bool,
+    /// Start the nodes without the SQL index (`tally node --no-index`), as
+    /// validators that leave queries to other nodes run.
+    #[arg(long)]
+    no_index: bool,
 }
 
 pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
@@ -269,7 +273,7 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
             .find(|(i, pid)| *i == node.index && procs::is_running(*pid, node));
         match alive {
             Some(&(i, pid)) => already.push((i, pid)),
-            None => match procs::spawn_node(&layout, node) {
+            None => match procs::spawn_node(&layout, node, args.no_index) {
                 Ok(child) => children.push((node.index, child)),
                 Err(e) => {
                     stop_children(&mut children);

@@ -141,24 +141,53 @@ fn is_invalid(e: &PoolError) -> bool {
     )
 }
 
+/// Most gossiped transactions admitted in one go.
+const ADMIT_AT_ONCE: usize = 4096;
+
 /// Admits gossiped transactions to the pool, off the event loop: decoding
-/// and sender recovery are CPU work.
+/// and sender recovery are CPU work. Messages that queued up while the
+/// last admission ran go to the pool together, with their senders
+/// recovered in parallel: under load, one admission per message could not
+/// keep up, the queue would fill and transactions would be dropped, and a
+/// proposer missing a sender's nonce cannot include the ones after it.
 pub(crate) async fn pool_worker<N: Network>(
     chain: Chain,
     chain_tx: SyncSender<ChainMsg>,
     net: N,
     mut rx: mpsc::Receiver<(PeerId, Vec<Bytes>)>,
 ) {
-    while let Some((from, txs)) = rx.recv().await {
+    while let Some(first) = rx.recv().await {
+        let mut count = first.1.len();
+        let mut messages = vec![first];
+        while count < ADMIT_AT_ONCE {
+            match rx.try_recv() {
+                Ok(m) => {
+                    count += m.1.len();
+                    messages.push(m);
+                }
+                Err(_) => break,
+            }
+        }
+        let txs: Vec<Bytes> = messages
+            .iter()
+            .flat_map(|(_, t)| t.iter().cloned())
+            .collect();
         let worker = chain.clone();
         let results = tokio::task::spawn_blocking(move || worker.admit(&txs)).await;
         let Ok(results) = results else { continue };
-        if results.iter().any(|r| r.as_ref().is_err_and(is_invalid)) {
-            report(&net, from, Misbehaviour::InvalidTransaction).await;
-        }
         if results.iter().any(|r| r.is_ok()) {
-            // A full channel already holds a wake-up for the chain thread.
-            let _ = chain_tx.try_send(ChainMsg::TxsPending);
+            chain.txs_wake.notify(&chain_tx);
+        }
+        // Each message's results, in order: a peer answers for its own.
+        let mut results = results.iter();
+        for (from, txs) in &messages {
+            if results
+                .by_ref()
+                .take(txs.len())
+                .fold(false, |bad, r| bad | r.as_ref().is_err_and(is_invalid))
+            {
+                report(&net, *from, Misbehaviour::InvalidTransaction).await;
+            }
         }
     }
 }

@@ -11,8 +11,10 @@ use tokio::sync::{broadcast::error::RecvError, mpsc};
 const TX_BATCH: usize = 1024;
 /// Most bytes in one gossip message (the network refuses above 4 MiB).
 const TX_BATCH_BYTES: usize = 1024 * 1024;
-/// How long the first transaction of a batch waits for company.
-const TX_LINGER: Duration = Duration::from_millis(5);
+/// How long the first transaction of a batch waits for company: under load
+/// a message of a few hundred rather than a handful, so peers admit them
+/// in bulk; small against a block time.
+const TX_LINGER: Duration = Duration::from_millis(20);
 
 fn log_publish(what: &str, e: &NetworkError) {
     match e {
