@@ -13,29 +13,26 @@ use common::{run_to_exit, TestNode};
 use serde_json::Value;
 use testnet::Testnet;
 
+/// `tally bench` with `args`, 300 transfers from 30 senders in batches
+/// of 30: its JSON report.
+fn bench_300(args: &[&str]) -> Value {
+    let common = ["--txs", "300", "--senders", "30", "--batch", "30", "--json"];
+    let all: Vec<&str> = ["bench"]
+        .iter()
+        .chain(args)
+        .chain(&common)
+        .copied()
+        .collect();
+    let (status, stdout, stderr) = run_to_exit(&all, Duration::from_secs(120));
+    assert!(status.success(), "bench failed: {stderr}");
+    serde_json::from_str(&stdout).expect("JSON report")
+}
+
 #[test]
 fn bench_reports_block_propagation_to_watched_nodes() {
     let net = Testnet::start(2, &["--block-time", "0"]);
     let (producer, follower) = (net.node(1).rpc_url.clone(), net.node(2).rpc_url.clone());
-    let (status, stdout, stderr) = run_to_exit(
-        &[
-            "bench",
-            "--rpc",
-            &producer,
-            "--watch",
-            &follower,
-            "--txs",
-            "300",
-            "--senders",
-            "30",
-            "--batch",
-            "30",
-            "--json",
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let report = bench_300(&["--rpc", &producer, "--watch", &follower]);
     assert_eq!(report["included"], 300, "{report}");
     let rows = report["propagation"].as_array().expect("propagation rows");
     assert_eq!(rows.len(), 1);
@@ -49,25 +46,7 @@ fn bench_reports_block_propagation_to_watched_nodes() {
 fn bench_spreads_batches_over_the_nodes_it_submits_to() {
     let net = Testnet::start(2, &["--block-time", "0"]);
     let (producer, follower) = (net.node(1).rpc_url.clone(), net.node(2).rpc_url.clone());
-    let (status, stdout, stderr) = run_to_exit(
-        &[
-            "bench",
-            "--rpc",
-            &producer,
-            "--submit-to",
-            &follower,
-            "--txs",
-            "300",
-            "--senders",
-            "30",
-            "--batch",
-            "30",
-            "--json",
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let report = bench_300(&["--rpc", &producer, "--submit-to", &follower]);
     // Every other batch went to the follower, which relayed it to the
     // producer: the producer's RPC admitted only its own half, and all
     // 300 were accepted and mined.
@@ -80,25 +59,7 @@ fn bench_spreads_batches_over_the_nodes_it_submits_to() {
 #[test]
 fn bench_offers_a_fixed_rate() {
     let node = TestNode::start();
-    let (status, stdout, stderr) = run_to_exit(
-        &[
-            "bench",
-            "--rpc",
-            &node.http_url(),
-            "--rate",
-            "200",
-            "--txs",
-            "300",
-            "--senders",
-            "30",
-            "--batch",
-            "30",
-            "--json",
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let report = bench_300(&["--rpc", &node.http_url(), "--rate", "200"]);
     assert_eq!(report["rate"], 200.0, "{report}");
     assert_eq!(report["included"], 300, "{report}");
     // Ten batches of 30 at 200 tx/s: the last is due 270 / 200 = 1.35 s
