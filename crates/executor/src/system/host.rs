@@ -8,7 +8,7 @@ use revm::{
     bytecode::Bytecode,
     context::Cfg,
     context_interface::{
-        journaled_state::account::JournaledAccountTr, Block, ContextTr, JournalTr,
+        cfg::GasParams, journaled_state::account::JournaledAccountTr, Block, ContextTr, JournalTr,
     },
     handler::{precompile_output_to_interpreter_result, EthPrecompiles, PrecompileProvider},
     interpreter::{CallInputs, InterpreterResult},
@@ -16,16 +16,13 @@ use revm::{
     primitives::{hardfork::SpecId, AddressSet},
 };
 
-/// Gas of the work a system contract does, priced like the EVM's.
+/// Gas of the work a system contract does, priced like the EVM's. Storage
+/// is priced by revm's own `SLOAD`/`SSTORE` rules (EIP-2929 warm and cold
+/// slots, EIP-2200 net metering, EIP-3529 refunds) from the chain's gas
+/// table, so a slot read and then written costs what it would in Solidity.
 pub(crate) mod gas {
     /// Every call: decoding and dispatch.
     pub const CALL: u64 = 200;
-    /// A storage read (a cold `SLOAD`).
-    pub const READ: u64 = 2_100;
-    /// A storage write of a zero slot (`SSTORE` set).
-    pub const WRITE_NEW: u64 = 20_000;
-    /// A storage write of a non-zero slot (`SSTORE` reset).
-    pub const WRITE: u64 = 5_000;
     pub const LOG: u64 = 375;
     pub const LOG_TOPIC: u64 = 375;
     pub const LOG_BYTE: u64 = 8;
@@ -91,10 +88,13 @@ where
             chain_id: context.cfg().chain_id(),
             is_static: inputs.is_static,
         };
+        let params = context.cfg().gas_params().clone();
         let mut slots = JournalSlots {
             journal: context.journal_mut(),
+            params,
             limit: inputs.gas_limit,
             used: 0,
+            refund: 0,
             loaded: Vec::new(),
         };
         let result = if inputs.target_address != inputs.bytecode_address {
@@ -115,9 +115,14 @@ where
                 contract(&mut slots, &call, &input)
             })
         };
-        let used = slots.used;
+        let (used, refund) = (slots.used, slots.refund);
         let output = match result {
-            Ok(data) => PrecompileOutput::new(used, data.into(), inputs.reservoir),
+            Ok(data) => {
+                // Refunds count only when the call succeeds, as for a frame.
+                let mut output = PrecompileOutput::new(used, data.into(), inputs.reservoir);
+                output.gas_refunded = refund;
+                output
+            }
             Err(SysError::Revert(reason)) => {
                 let data = Revert { reason }.abi_encode();
                 PrecompileOutput::revert(used, data.into(), inputs.reservoir)
@@ -142,8 +147,12 @@ where
 /// them, and metered against the call's gas.
 pub(crate) struct JournalSlots<'j, J> {
     journal: &'j mut J,
+    /// The chain's gas table: the storage costs of its hard fork.
+    params: GasParams,
     limit: u64,
     used: u64,
+    /// `SSTORE` refunds earned (or given back) so far.
+    refund: i64,
     /// Accounts this call has loaded into the journal: its storage may
     /// only be read once the account is there.
     loaded: Vec<Address>,
@@ -178,31 +187,38 @@ impl<J: JournalTr> JournalSlots<'_, J> {
 
 impl<J: JournalTr> Slots for JournalSlots<'_, J> {
     fn load(&mut self, address: Address, slot: U256) -> Result<U256, SysError> {
-        self.meter(gas::READ)?;
+        // A warm read first; the cold surcharge once the journal says so.
+        self.meter(self.params.warm_storage_read_cost())?;
         self.load_account(address)?;
-        self.journal
+        let read = self
+            .journal
             .sload(address, slot)
-            .map(|s| s.data)
-            .map_err(|e| SysError::State(e.to_string()))
+            .map_err(|e| SysError::State(e.to_string()))?;
+        if read.is_cold {
+            self.meter(self.params.cold_storage_additional_cost())?;
+        }
+        Ok(read.data)
     }
 
     fn store(&mut self, address: Address, slot: U256, value: U256) -> Result<(), SysError> {
-        // Priced on the value before the write, like SSTORE; the journal
-        // hands it back, so peek first without charging twice.
+        // EIP-2200: a call left with no more than the stipend may not write.
+        if self.limit.saturating_sub(self.used) <= self.params.call_stipend() {
+            self.used = self.limit;
+            return Err(SysError::OutOfGas);
+        }
+        self.meter(self.params.sstore_static_gas())?;
         self.load_account(address)?;
-        let present = self
+        let write = self
             .journal
-            .sload(address, slot)
-            .map_err(|e| SysError::State(e.to_string()))?
-            .data;
-        self.meter(if present.is_zero() && !value.is_zero() {
-            gas::WRITE_NEW
-        } else {
-            gas::WRITE
-        })?;
-        self.journal
             .sstore(address, slot, value)
             .map_err(|e| SysError::State(e.to_string()))?;
+        self.meter(
+            self.params
+                .sstore_dynamic_gas(true, &write.data, write.is_cold),
+        )?;
+        self.refund = self
+            .refund
+            .saturating_add(self.params.sstore_refund(true, &write.data));
         Ok(())
     }
 

@@ -446,3 +446,55 @@ fn the_gas_a_call_needs_is_what_a_block_needs() {
         "a block with the estimated {hi} gas failed"
     );
 }
+
+/// A native transfer between two holders is priced by the EVM's storage
+/// rules: a slot read and then written pays the cold surcharge once. It
+/// costs what the ERC-20 of contracts/src/TestToken.sol does for the same
+/// transfer, plus at most one cold read: the asset's policy word, which a
+/// plain ERC-20 does not have.
+#[test]
+fn a_native_transfer_costs_an_erc20_transfer_plus_its_policy_read() {
+    use alloy_sol_types::{SolCall, SolValue};
+    let mut chain = dev_chain();
+    let (owner, holder) = (user(1), user(2));
+
+    let artifact: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../contracts/build/TestToken.json")).unwrap();
+    let mut init = alloy_primitives::hex::decode(artifact["bytecode"].as_str().unwrap()).unwrap();
+    init.extend_from_slice(
+        &(
+            "Test".to_string(),
+            "T".to_string(),
+            U256::from(1_000_000u64),
+        )
+            .abi_encode_params(),
+    );
+    let tx = chain.tx(&owner, None, init, 3_000_000);
+    assert!(chain.block(vec![(tx, owner.address)]).receipts[0].success);
+    let erc20 = owner.address.create(0); // the owner's first transaction
+    let asset = issue(&mut chain, &owner, "NAT", policy(false, 0, ""));
+    mint(&mut chain, &owner, asset, owner.address, 1_000_000);
+
+    let mut gas_of = |token: Address| {
+        let transfer = T::transferCall {
+            to: holder.address,
+            value: U256::from(5u64),
+        }
+        .abi_encode();
+        // The first makes `holder` a holder; the second is the one compared.
+        let mut last = 0;
+        for _ in 0..2 {
+            let tx = chain.tx(&owner, Some(token), transfer.clone(), 200_000);
+            let out = chain.block(vec![(tx, owner.address)]);
+            assert!(out.receipts[0].success);
+            last = out.gas_used;
+        }
+        last
+    };
+    let (evm, native) = (gas_of(erc20), gas_of(asset));
+    assert_eq!(balance(&chain, asset, holder.address), 10);
+    assert!(
+        native <= evm + 2_100,
+        "a native transfer costs {native} gas, the EVM ERC-20 {evm}"
+    );
+}
