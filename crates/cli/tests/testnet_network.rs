@@ -162,3 +162,26 @@ async fn killed_node_catches_up_after_restart_and_follows() {
         "the restarted node reports the end of its catch-up:\n{restart_part}"
     );
 }
+
+/// `tally testnet --no-index` starts validators that leave queries to
+/// other nodes: the chain runs, no node keeps an index file, and `tally_sql`
+/// says why it cannot answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testnet_without_index_runs_and_keeps_no_index() {
+    let net = Testnet::start(2, &["--block-time", "0.2", "--no-index"]);
+    for node in &net.nodes {
+        let rpc = node.rpc();
+        wait_block(&rpc, 3, WAIT).await;
+        let err = rpc.err("tally_sql", json!(["SELECT 1"])).await;
+        assert!(
+            err.message.contains("--no-index"),
+            "node {}: {err:?}",
+            node.index
+        );
+        assert!(
+            !node.dir.join("index.sqlite").exists(),
+            "node {} keeps an index file",
+            node.index
+        );
+    }
+}
