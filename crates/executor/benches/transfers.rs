@@ -9,7 +9,7 @@
 mod chain;
 
 use alloy_primitives::{Address, Bytes, U256};
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::SolCall;
 use chain::{user, Chain, CHAIN_ID};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::collections::BTreeMap;
@@ -25,7 +25,6 @@ use tally_primitives::{ChainSpec, GenesisAccount};
 
 /// Senders; each pays the next, so no transfer creates a holder.
 const SENDERS: u8 = 200;
-const ARTIFACT: &str = include_str!("../../../contracts/build/TestToken.json");
 
 fn setup() -> (Chain, Address, Address) {
     let alloc: BTreeMap<_, _> = (1..=SENDERS)
@@ -43,20 +42,7 @@ fn setup() -> (Chain, Address, Address) {
     let owner = user(1);
 
     // The EVM token, all supply to user 1.
-    let artifact: serde_json::Value = serde_json::from_str(ARTIFACT).unwrap();
-    let code = artifact["bytecode"].as_str().unwrap();
-    let mut init = alloy_primitives::hex::decode(code).unwrap();
-    init.extend_from_slice(
-        &(
-            "Bench".to_string(),
-            "B".to_string(),
-            U256::from(10u64.pow(18)),
-        )
-            .abi_encode_params(),
-    );
-    let tx = chain.tx(&owner, None, init, 3_000_000);
-    let erc20 = owner.address.create(0);
-    assert!(chain.block(vec![(tx, owner.address)]).receipts[0].success);
+    let erc20 = chain.deploy_test_token(&owner, U256::from(10u64.pow(18)));
 
     // The native asset, issued by user 1.
     let issue = A::issueCall {

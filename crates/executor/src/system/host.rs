@@ -206,6 +206,8 @@ impl<J: JournalTr> Slots for JournalSlots<'_, J> {
             self.used = self.limit;
             return Err(SysError::OutOfGas);
         }
+        // `true`: Istanbul's net metering, which every Tally chain runs
+        // (the executor's spec is Osaka, `crate::SPEC`).
         self.meter(self.params.sstore_static_gas())?;
         self.load_account(address)?;
         let write = self

@@ -454,24 +454,10 @@ fn the_gas_a_call_needs_is_what_a_block_needs() {
 /// plain ERC-20 does not have.
 #[test]
 fn a_native_transfer_costs_an_erc20_transfer_plus_its_policy_read() {
-    use alloy_sol_types::{SolCall, SolValue};
+    use alloy_sol_types::SolCall;
     let mut chain = dev_chain();
     let (owner, holder) = (user(1), user(2));
-
-    let artifact: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../contracts/build/TestToken.json")).unwrap();
-    let mut init = alloy_primitives::hex::decode(artifact["bytecode"].as_str().unwrap()).unwrap();
-    init.extend_from_slice(
-        &(
-            "Test".to_string(),
-            "T".to_string(),
-            U256::from(1_000_000u64),
-        )
-            .abi_encode_params(),
-    );
-    let tx = chain.tx(&owner, None, init, 3_000_000);
-    assert!(chain.block(vec![(tx, owner.address)]).receipts[0].success);
-    let erc20 = owner.address.create(0); // the owner's first transaction
+    let erc20 = chain.deploy_test_token(&owner, U256::from(1_000_000u64));
     let asset = issue(&mut chain, &owner, "NAT", policy(false, 0, ""));
     mint(&mut chain, &owner, asset, owner.address, 1_000_000);
 

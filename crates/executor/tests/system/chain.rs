@@ -241,6 +241,22 @@ impl Chain {
         self.block_with(env, txs)
     }
 
+    /// Deploys the Solidity ERC-20 of contracts/src/TestToken.sol from
+    /// `owner`, all `supply` to it, in its own block; returns its address.
+    pub fn deploy_test_token(&mut self, owner: &User, supply: U256) -> Address {
+        use alloy_sol_types::SolValue;
+        let artifact: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../contracts/build/TestToken.json"))
+                .expect("TestToken artifact is JSON");
+        let code = artifact["bytecode"].as_str().expect("artifact bytecode");
+        let mut init = alloy_primitives::hex::decode(code).expect("bytecode is hex");
+        init.extend_from_slice(&("Test".to_string(), "T".to_string(), supply).abi_encode_params());
+        let nonce = self.nonces.get(&owner.address).copied().unwrap_or(0);
+        let tx = self.tx(owner, None, init, 3_000_000);
+        assert!(self.block(vec![(tx, owner.address)]).receipts[0].success);
+        owner.address.create(nonce)
+    }
+
     /// Sends one system call in its own block; returns whether it succeeded.
     pub fn send(&mut self, from: &User, to: Address, c: impl SolCall) -> bool {
         let tx = self.sys_tx(from, to, c);
