@@ -163,6 +163,35 @@ async fn killed_node_catches_up_after_restart_and_follows() {
     );
 }
 
+/// By default only node 1 keeps the SQL index: on one machine one index
+/// answers every query. Node 1 answers `tally_sql` from its index file;
+/// node 2 has none and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testnet_indexes_node_1_only_by_default() {
+    let net = Testnet::start(2, &["--block-time", "0.2"]);
+    let (first, second) = (&net.nodes[0], &net.nodes[1]);
+    let rpc = first.rpc();
+    wait_block(&rpc, 3, WAIT).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let answer = rpc
+            .ok("tally_sql", json!(["SELECT max(number) FROM blocks"]))
+            .await;
+        if answer["rows"][0][0].as_u64().is_some_and(|n| n >= 3) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node 1's index never reached block 3: {answer}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(first.dir.join("index.sqlite").exists());
+    let err = second.rpc().err("tally_sql", json!(["SELECT 1"])).await;
+    assert!(err.message.contains("--no-index"), "node 2: {err:?}");
+    assert!(!second.dir.join("index.sqlite").exists());
+}
+
 /// `tally testnet --no-index` starts validators that leave queries to
 /// other nodes: the chain runs, no node keeps an index file, and `tally_sql`
 /// says why it cannot answer.

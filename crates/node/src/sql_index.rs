@@ -45,11 +45,13 @@ const IDLE_SYNC: Duration = Duration::from_secs(30);
 const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(500);
 /// While the chain is busy (the last sync wrote at least [`BUSY_ROWS`]),
 /// syncs start at most this often instead: the index is then up to this
-/// much behind, and each batch shares its pages among four times as many
-/// rows. Batches of 10,000 transfers took a third less CPU per transfer
-/// than batches of 1,000 (`cargo bench -p tally-sql --bench
-/// index_queries`, BENCHMARKS.md).
-const BUSY_SYNC_INTERVAL: Duration = Duration::from_secs(2);
+/// much behind, and each batch shares its pages among many more rows.
+/// Batches of 10,000 transfers took a third less CPU per transfer than
+/// batches of 1,000 (`cargo bench -p tally-sql --bench index_queries`),
+/// and on a BFT testnet at 3,000 transfers/s a 10 s wait wrote a third
+/// of the bytes a 2 s wait did once the index held 200,000 transfers
+/// (BENCHMARKS.md).
+const BUSY_SYNC_INTERVAL: Duration = Duration::from_secs(10);
 /// Rows in a sync that make the chain count as busy: about 1,000 ERC-20
 /// transfers.
 const BUSY_ROWS: u64 = 5_000;

@@ -17,6 +17,7 @@
 
 use crate::{
     commit::{self, PreparedState},
+    lookup::Staged,
     root_worker::{Job, RootWorker},
     run_tree::RunTree,
     snapshot::{self, StateReader},
@@ -48,6 +49,8 @@ pub struct BlockBatch<'db> {
     /// Something besides appended blocks was written (an unwind, side
     /// blocks, weights): commit even with no block appended.
     touched: bool,
+    /// The run's changes to the transaction index (`lookup`).
+    lookups: Staged,
 }
 
 impl ChainDb {
@@ -68,6 +71,7 @@ impl ChainDb {
             worker: None,
             roots_failed: None,
             touched: false,
+            lookups: Staged::default(),
         })
     }
 }
@@ -115,6 +119,7 @@ impl BlockBatch<'_> {
         let removed = commit::unwind_in(&self.txn, self.db, number)?;
         self.head = header_in(&self.txn, number)?;
         self.touched = true;
+        self.lookups.unwind(number);
         Ok(removed)
     }
 
@@ -216,6 +221,7 @@ impl BlockBatch<'_> {
         blocks::insert_block(&self.txn, block, receipts)?;
         commit::write_state(&self.txn, n, changes, true)?;
         blocks::set_head(&self.txn, n)?;
+        self.lookups.add(block);
         self.head = block.header.clone();
         self.appended += 1;
         Ok(())
@@ -331,12 +337,29 @@ impl BlockBatch<'_> {
             head,
             appended,
             touched,
+            lookups,
             ..
         } = self;
         if appended == 0 && !touched {
             return Ok(());
         }
-        txn.commit()?;
+        let index = &db.inner.lookups;
+        let mark = if lookups.is_empty() {
+            None
+        } else {
+            match index.stage(&txn, lookups, head.number, &db.inner.store) {
+                Ok(mark) => mark,
+                Err(e) => {
+                    index.failed();
+                    return Err(e);
+                }
+            }
+        };
+        if let Err(e) = txn.commit() {
+            index.failed();
+            return Err(e.into());
+        }
+        index.committed(mark);
         *db.inner.head.write() = Some(head);
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The [`ChainDb`] handle: opening, genesis, block and state reads.
 
+use crate::lookup::Lookups;
 use crate::recent::Recent;
 use crate::{commit, StateError, StateSnapshot};
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256};
@@ -33,6 +34,8 @@ pub(crate) struct Inner {
     pub(crate) write_lock: Mutex<()>,
     /// Recently read blocks with their receipts, decoded.
     pub(crate) recent: Recent,
+    /// The transaction index entries not yet written to the file.
+    pub(crate) lookups: Lookups,
 }
 
 impl ChainDb {
@@ -47,8 +50,10 @@ impl ChainDb {
                 None => None,
             }
         };
+        let lookups = Lookups::load(&store)?;
         Ok(ChainDb {
             inner: Arc::new(Inner {
+                lookups,
                 store,
                 head: RwLock::new(head),
                 write_lock: Mutex::new(()),
@@ -220,9 +225,15 @@ impl ChainDb {
         Ok(Some(entry))
     }
 
+    /// Where a canonical transaction is: in the index table, or among the
+    /// newest blocks' entries still in memory (`lookup`).
     pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StateError> {
         let txn = self.inner.store.begin_read()?;
-        Ok(BlockReader::new(&txn).tx_location(&tx_hash)?)
+        let reader = BlockReader::new(&txn);
+        if let Some(at) = reader.tx_location(&tx_hash)? {
+            return Ok(Some(at));
+        }
+        self.inner.lookups.find(&reader, &tx_hash)
     }
 
     /// The fork-choice weight of the chain ending at `hash`, if kept.

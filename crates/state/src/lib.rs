@@ -19,6 +19,9 @@
 //!   roots may be checked on a second thread behind execution
 //!   ([`BlockBatch::append_deferred`]), and it may keep only its last
 //!   blocks' trees ([`BlockBatch::keep_trees_from`]).
+//! - The transaction index (hash to block) is written in sorted batches of
+//!   tens of thousands of transactions; the newest stay in memory until
+//!   then, and are read back from their blocks on open (`lookup`).
 //! - [`ChainDb::unwind_to`] undoes blocks from their changesets and drops
 //!   the tree versions above the target, for reorgs.
 
@@ -27,6 +30,7 @@ mod chain_db;
 mod commit;
 mod consensus;
 mod error;
+mod lookup;
 mod proof;
 mod recent;
 mod root_worker;

@@ -63,6 +63,9 @@ fn sigkill_leaves_whole_blocks() {
         let b = db.block_by_number(i).unwrap().unwrap();
         assert_eq!(b.transactions, vec![tx(i)]);
         assert_eq!(db.receipts(b.hash()).unwrap().unwrap().len(), 1);
+        // The transaction index too, written or read back from the blocks.
+        let at = db.tx_location(*tx(i).tx_hash()).unwrap().unwrap();
+        assert_eq!((at.block_hash, at.index), (b.hash(), 0));
     }
     assert_eq!(head.state_root, model.root());
     let slots: Vec<U256> = (0..7u64).map(U256::from).collect();

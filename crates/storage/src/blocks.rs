@@ -1,5 +1,10 @@
 //! Writing and reading canonical blocks, receipts and the transaction index.
 //!
+//! The transaction index (`TX_LOOKUP`, hash to block and position) is not
+//! written with each block: the state layer batches it
+//! ([`insert_tx_lookups`]) and records how far it reaches
+//! ([`set_lookup_mark`]).
+//!
 //! The functions take an open redb transaction, so the caller decides what
 //! else goes into the same atomic commit (the state layer adds the block's
 //! state changes to the transaction that [`insert_block`] writes into).
@@ -14,7 +19,8 @@ use alloy_primitives::{keccak256, B256};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use tally_primitives::{Header, Receipt, SealedBlock, SealedHeader, TxLocation};
 
-/// Writes header, body, receipts, canonical hash and tx index of `block`.
+/// Writes header, body, receipts and canonical hash of `block` (its
+/// transactions' index entries are written by [`insert_tx_lookups`]).
 pub fn insert_block(
     txn: &WriteTransaction,
     block: &SealedBlock,
@@ -34,14 +40,35 @@ pub fn insert_block(
         .insert(n, alloy_rlp::encode(&body).as_slice())?;
     txn.open_table(RECEIPTS)?
         .insert(n, encode_receipts(receipts).as_slice())?;
+    Ok(())
+}
+
+/// One transaction index entry: hash, block number, position in the block.
+pub type TxLookup = (B256, u64, u64);
+
+/// Writes transaction index entries, in hash order: sorted, a batch of
+/// random hashes rewrites each page of the table once.
+pub fn insert_tx_lookups(
+    txn: &WriteTransaction,
+    entries: &mut [TxLookup],
+) -> Result<(), StorageError> {
+    entries.sort_unstable_by_key(|e| e.0);
     let mut lookup = txn.open_table(TX_LOOKUP)?;
-    for (i, tx) in block.transactions.iter().enumerate() {
-        lookup.insert(&tx.tx_hash().0, &keys::tx_lookup_value(n, i as u64))?;
+    for (hash, n, i) in entries.iter() {
+        lookup.insert(&hash.0, &keys::tx_lookup_value(*n, *i))?;
     }
     Ok(())
 }
 
-/// Removes block `n` and everything [`insert_block`] wrote for it; returns the block.
+/// Records that the transaction index holds every block up to `n`.
+pub fn set_lookup_mark(txn: &WriteTransaction, n: u64) -> Result<(), StorageError> {
+    txn.open_table(META)?
+        .insert(META_LOOKUP_MARK, n.to_be_bytes().as_slice())?;
+    Ok(())
+}
+
+/// Removes block `n`, everything [`insert_block`] wrote for it and its
+/// transactions' index entries; returns the block.
 pub fn remove_block(txn: &WriteTransaction, n: u64) -> Result<Option<SealedBlock>, StorageError> {
     let Some(header) = take_header(&mut txn.open_table(HEADERS)?, n)? else {
         return Ok(None);
@@ -122,6 +149,17 @@ impl<'a> BlockReader<'a> {
 
     pub fn head_number(&self) -> Result<Option<u64>, StorageError> {
         read_meta_u64(&self.txn.open_table(META)?, META_HEAD)
+    }
+
+    /// The highest block the transaction index table holds in full
+    /// ([`set_lookup_mark`]); for a file written before the mark existed,
+    /// the head.
+    pub fn lookup_mark(&self) -> Result<Option<u64>, StorageError> {
+        let meta = self.txn.open_table(META)?;
+        match read_meta_u64(&meta, META_LOOKUP_MARK)? {
+            Some(n) => Ok(Some(n)),
+            None => read_meta_u64(&meta, META_HEAD),
+        }
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {

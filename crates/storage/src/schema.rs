@@ -23,6 +23,11 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_HEAD: &str = "head";
 /// Hash of the chain spec the genesis was built from (32 bytes).
 pub const META_GENESIS_SPEC: &str = "genesis_spec_hash";
+/// The highest block whose transactions are all in [`TX_LOOKUP`] (`u64`
+/// big-endian): the blocks above it are indexed in memory and written in
+/// batches. Absent in files written before batching: every block is in
+/// the table.
+pub const META_LOOKUP_MARK: &str = "tx_lookup_mark";
 
 pub const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta");
 

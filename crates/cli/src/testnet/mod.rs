@@ -211,10 +211,34 @@ struct StartArgs {
     /// Return once the nodes are up, leaving them running.
     #[arg(long)]
     detach: bool,
-    /// Start the nodes without the SQL index (`tally node --no-index`), as
-    /// validators that leave queries to other nodes run.
-    #[arg(long)]
+    /// Which nodes keep the SQL index: `first` (node 1 only: on one
+    /// machine one index answers every query, and four would each index
+    /// the same chain), `all`, or `none` (validators that leave queries to
+    /// other nodes).
+    #[arg(long, value_enum, default_value_t = IndexNodes::First)]
+    index: IndexNodes,
+    /// The same as `--index none`.
+    #[arg(long, conflicts_with = "index")]
     no_index: bool,
+}
+
+/// The nodes of a testnet that keep the SQL index.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IndexNodes {
+    First,
+    All,
+    None,
+}
+
+impl StartArgs {
+    /// Whether node `index` (from 1) keeps the SQL index.
+    fn indexes(&self, index: usize) -> bool {
+        match (self.no_index, self.index) {
+            (true, _) | (false, IndexNodes::None) => false,
+            (false, IndexNodes::All) => true,
+            (false, IndexNodes::First) => index == 1,
+        }
+    }
 }
 
 pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
@@ -273,7 +297,7 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
             .find(|(i, pid)| *i == node.index && procs::is_running(*pid, node));
         match alive {
             Some(&(i, pid)) => already.push((i, pid)),
-            None => match procs::spawn_node(&layout, node, args.no_index) {
+            None => match procs::spawn_node(&layout, node, args.indexes(node.index)) {
                 Ok(child) => children.push((node.index, child)),
                 Err(e) => {
                     stop_children(&mut children);

@@ -81,8 +81,9 @@ pub fn is_running(pid: i32, node: &NodeEntry) -> bool {
 
 /// Starts `tally node` for `node`, its output appended to `node.log`, in a
 /// process group of its own: a Ctrl-C meant for `tally testnet` reaches only
-/// the parent, which then stops the nodes in order.
-pub fn spawn_node(layout: &Layout, node: &NodeEntry, no_index: bool) -> anyhow::Result<Child> {
+/// the parent, which then stops the nodes in order. Without `index` the
+/// node runs with `--no-index`.
+pub fn spawn_node(layout: &Layout, node: &NodeEntry, index: bool) -> anyhow::Result<Child> {
     use std::os::unix::process::CommandExt;
     let log_path = node.dir.join("node.log");
     let log = OpenOptions::new()
@@ -100,7 +101,7 @@ pub fn spawn_node(layout: &Layout, node: &NodeEntry, no_index: bool) -> anyhow::
         // Every node would want port 8080: a testnet's nodes serve no
         // explorer (run `tally dev`, or a `tally node` by hand, for one).
         .arg("--no-explorer")
-        .args(no_index.then_some("--no-index"))
+        .args((!index).then_some("--no-index"))
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("duplicating the log file handle")?)
