@@ -164,9 +164,11 @@ impl Memory {
         }
     }
 
+    /// A batch is due once it is big enough, or spans enough blocks (even
+    /// empty ones: the mark then moves, so reopening an idle chain reads
+    /// few blocks back).
     fn due(&self, head: u64) -> bool {
-        self.unwritten >= FLUSH_TXS
-            || (self.unwritten > 0 && head.saturating_sub(self.mark) >= FLUSH_BLOCKS)
+        self.unwritten >= FLUSH_TXS || head.saturating_sub(self.mark) >= FLUSH_BLOCKS
     }
 
     /// The entries above the mark up to `head`.
