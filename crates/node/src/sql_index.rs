@@ -48,9 +48,9 @@ const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(500);
 /// much behind, and each batch shares its pages among many more rows.
 /// Batches of 10,000 transfers took a third less CPU per transfer than
 /// batches of 1,000 (`cargo bench -p tally-sql --bench index_queries`),
-/// and on a BFT testnet at 3,000 transfers/s a 10 s wait wrote a third
-/// of the bytes a 2 s wait did once the index held 200,000 transfers
-/// (BENCHMARKS.md).
+/// and on a BFT testnet at 3,000 transfers/s a 10 s wait wrote about a
+/// third less than a 2 s wait once the index held 120,000 transfers or
+/// more (BENCHMARKS.md, issue 9's Update 4).
 const BUSY_SYNC_INTERVAL: Duration = Duration::from_secs(10);
 /// Rows in a sync that make the chain count as busy: about 1,000 ERC-20
 /// transfers.
