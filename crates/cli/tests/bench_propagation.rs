@@ -76,3 +76,48 @@ fn bench_offers_a_fixed_rate() {
         assert!(stderr.contains("is not a rate"), "--rate {bad}: {stderr}");
     }
 }
+
+#[test]
+fn bench_compares_two_kinds_on_one_node_in_alternating_rounds() {
+    let node = TestNode::start();
+    let url = node.http_url();
+    let report = bench_300(&[
+        "--rpc", &url, "--kind", "asset", "--versus", "erc20", "--rounds", "2",
+    ]);
+    let runs = report["runs"].as_array().expect("runs");
+    let kinds: Vec<&str> = runs.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["asset", "erc20", "erc20", "asset"], "{report}");
+    for run in runs {
+        assert_eq!(run["included"], 300, "{run}");
+        assert_eq!(run["failed"], 0, "{run}");
+    }
+    // Each kind's median is the mean of its two runs.
+    let tps = |kind: &str| -> Vec<f64> {
+        runs.iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r["throughput_tps"].as_f64().unwrap())
+            .collect()
+    };
+    let summary = report["summary"].as_array().expect("summary");
+    for (row, kind) in summary.iter().zip(["asset", "erc20"]) {
+        let t = tps(kind);
+        assert_eq!(row["kind"], kind);
+        assert_eq!(row["runs"], 2);
+        let median = row["median_tps"].as_f64().unwrap();
+        assert!((median - (t[0] + t[1]) / 2.0).abs() < 1e-6, "{row}");
+        assert!(median > 0.0, "{row}");
+    }
+    let ratio = report["ratio"].as_f64().unwrap();
+    let expected =
+        summary[0]["median_tps"].as_f64().unwrap() / summary[1]["median_tps"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-9, "{report}");
+
+    let (status, _, stderr) = run_to_exit(
+        &[
+            "bench", "--rpc", &url, "--kind", "erc20", "--versus", "erc20",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("same kind"), "{stderr}");
+}

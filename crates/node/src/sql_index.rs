@@ -55,11 +55,11 @@ const BUSY_SYNC_INTERVAL: Duration = Duration::from_secs(10);
 /// Rows in a sync that make the chain count as busy: about 1,000 ERC-20
 /// transfers.
 const BUSY_ROWS: u64 = 5_000;
-/// The index thread's priority on `thread_priority`'s 0–99 scale, where
-/// the node's threads are at 50 (nice 0): 22 is nice 10 on Linux, about a
-/// tenth of a node thread's share of a busy core. Block production,
-/// consensus and RPC come first when the cores are all busy, and the index
-/// catches up in the time they leave.
+/// The index thread's priority where `SCHED_IDLE` is not to be had, on
+/// `thread_priority`'s 0–99 scale, where the node's threads are at 50
+/// (nice 0): 22 is nice 10 on Linux, about a tenth of a node thread's share
+/// of a busy core. Block production, consensus and RPC come first when the
+/// cores are all busy, and the index catches up in the time they leave.
 const INDEX_PRIORITY: u8 = 22;
 /// The first retry after a failed sync; later ones back off to the cap.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -378,10 +378,31 @@ fn follow(index: &Index, source: &ChainSource, wake: &Receiver<()>, stop: &Atomi
     }
 }
 
-/// Lowers the calling thread's (the index's) scheduling priority to
-/// [`INDEX_PRIORITY`]. On Linux the nice value is per thread. Failing is
-/// harmless: the index then competes with the node as an equal.
+/// Lowers the calling thread's (the index's) scheduling priority. On
+/// Linux it becomes `SCHED_IDLE`: it runs when a core would otherwise
+/// idle, and any node thread that wakes takes the core back at once. At
+/// nice 10 it kept the core for the rest of its time slice (milliseconds
+/// under Linux's EEVDF scheduler), which the chain thread and RPC then
+/// waited out. Elsewhere, or if that fails, it runs at [`INDEX_PRIORITY`].
+/// Failing both is harmless: the index then competes with the node as an
+/// equal.
 fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::unix::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadSchedulePolicy,
+        };
+        let idle = set_thread_priority_and_policy(
+            thread_native_id(),
+            thread_priority::ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        );
+        match idle {
+            Ok(()) => return,
+            Err(e) => tracing::debug!("the SQL index thread cannot be SCHED_IDLE: {e:?}"),
+        }
+    }
     let set = thread_priority::ThreadPriorityValue::try_from(INDEX_PRIORITY)
         .map_err(|e| format!("{e:?}"))
         .and_then(|value| {
@@ -453,25 +474,31 @@ fn pause(wake: &Receiver<()>, stop: &AtomicBool, delay: Duration) -> bool {
 mod tests {
     use super::*;
 
-    /// The nice value of the calling thread, from procfs.
+    /// The scheduling policy of the calling thread, from procfs (field
+    /// 41 of its stat line; 5 is `SCHED_IDLE`).
     #[cfg(target_os = "linux")]
-    fn own_nice() -> i64 {
+    fn own_policy() -> i64 {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        // Fields after the command name, which ends with the last ')': the
-        // nice value is field 19 of the line, the 17th after the name.
+        // Fields after the command name, which ends with the last ')':
+        // the first of them is field 3.
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        rest.split_whitespace().nth(16).unwrap().parse().unwrap()
+        rest.split_whitespace()
+            .nth(41 - 3)
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn the_index_thread_runs_at_nice_10() {
-        let nice = std::thread::spawn(|| {
+    fn the_index_thread_runs_only_when_a_core_is_idle() {
+        let (policy, main) = std::thread::spawn(|| {
             lower_priority();
-            own_nice()
+            own_policy()
         })
         .join()
+        .map(|p| (p, own_policy()))
         .unwrap();
-        assert_eq!(nice, 10);
+        assert_eq!((policy, main), (5, 0), "SCHED_IDLE for the index only");
     }
 }

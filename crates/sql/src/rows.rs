@@ -1,8 +1,6 @@
 //! Turning a block into rows: pure, no SQLite. Every row carries the
 //! number of the block it came from, which is how a reorg removes it.
 
-use std::collections::BTreeSet;
-
 use alloy_consensus::Transaction;
 use alloy_eips::Typed2718;
 use alloy_primitives::{Address, Log, B256, U256};
@@ -150,7 +148,6 @@ pub fn block_rows(
         .cell("gas_limit", Cell::uint(header.gas_limit))
         .cell("base_fee", Cell::uint(header.base_fee))
         .cell("tx_count", Cell::uint(block.transactions.len() as u64))];
-    let mut touched = BTreeSet::new();
     let mut log_index = 0u64;
 
     let txs = block.transactions.iter().zip(&block.senders);
@@ -179,10 +176,7 @@ pub fn block_rows(
                 )
                 .cell("contract_address", Cell::opt(created.map(Cell::address))),
         );
-        touched.insert(*sender);
-        touched.extend(recipient);
         if let (Some(contract), true) = (created, receipt.success) {
-            touched.insert(contract);
             rows.push(
                 Row::new("contracts", number)
                     .cell("address", Cell::address(contract))
@@ -193,14 +187,7 @@ pub fn block_rows(
 
         for log in &receipt.logs {
             rows.push(log_row(number, tx_hash, tx_index, log_index, log));
-            if let Some(transfer) = transfer_row(number, tx_hash, log_index, log) {
-                for party in [transfer.1, transfer.2] {
-                    if !party.is_zero() {
-                        touched.insert(party);
-                    }
-                }
-                rows.push(transfer.0);
-            }
+            rows.extend(transfer_row(number, tx_hash, log_index, log));
             let ctx = LogContext {
                 block_number: number,
                 block_hash: block.hash(),
@@ -217,11 +204,6 @@ pub fn block_rows(
             log_index += 1;
         }
     }
-    rows.extend(
-        touched
-            .into_iter()
-            .map(|a| Row::new("touched", number).cell("address", Cell::address(a))),
-    );
     Ok(rows)
 }
 
@@ -244,12 +226,7 @@ fn log_row(number: u64, tx_hash: B256, tx_index: u64, log_index: u64, log: &Log)
 /// ERC-20 has three topics and the amount as data, ERC-721 four topics
 /// (the token id indexed) and no data. Anything else with the topic is not
 /// a standard transfer and stays in `logs` only.
-fn transfer_row(
-    number: u64,
-    tx_hash: B256,
-    log_index: u64,
-    log: &Log,
-) -> Option<(Row, Address, Address)> {
+fn transfer_row(number: u64, tx_hash: B256, log_index: u64, log: &Log) -> Option<Row> {
     let topics = log.topics();
     if topics.first() != Some(&TRANSFER_TOPIC) {
         return None;
@@ -262,16 +239,17 @@ fn transfer_row(
         (4, 0) => ("erc721", None, Some(U256::from_be_bytes(topics[3].0))),
         _ => return None,
     };
-    let row = Row::new("token_transfers", number)
-        .cell("log_index", Cell::uint(log_index))
-        .cell("tx_hash", Cell::hash(tx_hash))
-        .cell("token", Cell::address(log.address))
-        .cell("sender", Cell::address(from))
-        .cell("recipient", Cell::address(to))
-        .cell("value", Cell::opt(value.map(Cell::amount)))
-        .cell("token_id", Cell::opt(token_id.map(Cell::amount)))
-        .cell("standard", Cell::text(standard));
-    Some((row, from, to))
+    Some(
+        Row::new("token_transfers", number)
+            .cell("log_index", Cell::uint(log_index))
+            .cell("tx_hash", Cell::hash(tx_hash))
+            .cell("token", Cell::address(log.address))
+            .cell("sender", Cell::address(from))
+            .cell("recipient", Cell::address(to))
+            .cell("value", Cell::opt(value.map(Cell::amount)))
+            .cell("token_id", Cell::opt(token_id.map(Cell::amount)))
+            .cell("standard", Cell::text(standard)),
+    )
 }
 
 #[cfg(test)]

@@ -32,6 +32,24 @@ fn creates_its_folder_and_reopens_with_its_data() {
     assert_eq!(dump(&index), fresh_dump(&chain));
 }
 
+/// Turns the `touched` view back into the table, with the same rows, that
+/// it was before schema version 4.
+fn touched_as_a_table(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "CREATE TABLE touched_rows AS SELECT * FROM touched;
+         DROP VIEW touched;
+         CREATE TABLE touched (
+             block_number INTEGER NOT NULL,
+             address      TEXT NOT NULL,
+             PRIMARY KEY (block_number, address)
+         ) WITHOUT ROWID;
+         CREATE INDEX touched_address ON touched (address, block_number);
+         INSERT INTO touched SELECT * FROM touched_rows;
+         DROP TABLE touched_rows;",
+    )
+    .unwrap();
+}
+
 #[test]
 fn an_index_from_before_token_balances_is_migrated_and_filled() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,6 +63,7 @@ fn an_index_from_before_token_balances_is_migrated_and_filled() {
     // Make it a version 1 file: the schema before token_balances.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        touched_as_a_table(&conn);
         conn.execute_batch("DROP TABLE token_balances; PRAGMA user_version = 1;")
             .unwrap();
     }
@@ -73,6 +92,7 @@ fn a_version_2_index_loses_its_tx_hash_indexes_and_keeps_its_rows() {
     // Make it a version 2 file: with the tx-hash indexes.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        touched_as_a_table(&conn);
         conn.execute_batch(
             "CREATE INDEX logs_tx ON logs (tx_hash);
              CREATE INDEX token_transfers_tx ON token_transfers (tx_hash);
@@ -96,6 +116,41 @@ fn a_version_2_index_loses_its_tx_hash_indexes_and_keeps_its_rows() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_version_3_index_gets_touched_as_a_view_with_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.sqlite");
+    let mut chain = Chain::default();
+    chain.extend(30, 0);
+    {
+        let index = Index::open(&path).unwrap();
+        index.sync(&chain, &mut no_progress()).unwrap();
+    }
+    // Make it a version 3 file: touched as a table of its own, filled.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        touched_as_a_table(&conn);
+        conn.execute_batch("PRAGMA user_version = 3;").unwrap();
+    }
+    let before = dump(&Index::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let kind: String = conn
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'touched'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kind, "view");
+    assert!(!before["touched"].is_empty(), "30 blocks touch accounts");
+    assert_eq!(before, fresh_dump(&chain));
+    // Blocks indexed after the migration show in the view too.
+    chain.extend(5, 0);
+    let index = Index::open(&path).unwrap();
+    index.sync(&chain, &mut no_progress()).unwrap();
+    assert_eq!(dump(&index), fresh_dump(&chain));
 }
 
 #[test]
@@ -169,7 +224,6 @@ fn the_schema_text_is_the_schema() {
         "transactions",
         "logs",
         "token_transfers",
-        "touched",
         "contracts",
         "notary_batches",
         "notary_documents",

@@ -351,7 +351,6 @@ fn progress_is_reported_per_batch_and_stats_count() {
         "transactions",
         "logs",
         "token_transfers",
-        "touched",
         "contracts",
         "notary_batches",
         "notary_documents",

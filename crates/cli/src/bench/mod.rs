@@ -10,10 +10,14 @@
 //! 4. Receipts of all included transactions are checked for status 1, and
 //!    [`report`] reduces the outcomes to rates and latency percentiles.
 //!
+//! `--versus` ([`compare`]) runs two kinds on one node in alternating
+//! rounds and compares their medians.
+//!
 //! `tally bench sync` ([`sync`]) measures catch-up instead: a fresh node
 //! syncing a long chain from a peer, all in-process; `tally bench mine`
 //! ([`mine`]) the proof-of-work miner's hash rate per core.
 
+mod compare;
 mod load;
 mod mine;
 mod plan;
@@ -49,6 +53,15 @@ pub struct BenchArgs {
     /// What the transactions do.
     #[arg(long, value_enum, default_value_t = Kind::Transfer)]
     pub kind: Kind,
+    /// Also run this kind on the same node, in alternating rounds (--kind
+    /// first, then this; the next round the other way round), and compare
+    /// the two kinds' median throughput. Each run funds its own senders.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub versus: Option<Kind>,
+    /// With --versus: runs of each kind. An even number runs each kind
+    /// first equally often (A B B A): a chain's first runs are its fastest.
+    #[arg(long, default_value_t = 2, requires = "versus")]
+    pub rounds: usize,
     /// Transactions per JSON-RPC batch request (at most --senders: a batch
     /// holds one transaction per sender).
     #[arg(long, default_value_t = 100)]
@@ -116,7 +129,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("--timeout must be at least 1 second");
     }
     let runtime = crate::async_runtime()?;
-    let report = runtime.block_on(bench(&args))?;
+    if let Some(versus) = args.versus {
+        return runtime.block_on(compare(&args, versus));
+    }
+    let report = runtime.block_on(bench(&args, args.kind))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -138,7 +154,55 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
+/// `--versus`: `args.rounds` runs of each kind, alternating, then the
+/// comparison.
+async fn compare(args: &BenchArgs, versus: Kind) -> anyhow::Result<()> {
+    if versus == args.kind {
+        bail!(
+            "--versus {} names the same kind as --kind: give another kind to compare with",
+            versus.name()
+        );
+    }
+    if args.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    let total = args.rounds * 2;
+    let mut runs = Vec::with_capacity(total);
+    for round in 0..args.rounds {
+        for kind in compare::order(args.kind, versus, round) {
+            eprintln!(
+                "run {} of {total}: {} txs of kind {}",
+                runs.len() + 1,
+                args.txs,
+                kind.name()
+            );
+            let report = bench(args, kind).await?;
+            if report.included == 0 {
+                bail!(
+                    "no {} transaction was included; see the rejections: {:?}",
+                    kind.name(),
+                    report.rejections
+                );
+            }
+            eprintln!(
+                "  {}: {:.0} tx/s, p99 {:.0} ms",
+                kind.name(),
+                report.throughput_tps,
+                report.latency.p99_ms
+            );
+            runs.push(report);
+        }
+    }
+    let comparison = compare::Comparison::new(args.kind, versus, runs);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", comparison.to_table());
+    }
+    Ok(())
+}
+
+async fn bench(args: &BenchArgs, kind: Kind) -> anyhow::Result<Report> {
     let timeout = Duration::from_secs(args.timeout);
     let rpc = Rpc::new(&args.rpc, timeout)?;
     // More senders than transactions would only cost setup time.
@@ -158,19 +222,17 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     let spinner = progress.add(ProgressBar::new_spinner());
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message(format!("setup: funding {senders} senders"));
-    let prepared = setup::prepare(&rpc, args.kind, args.txs, senders, timeout).await?;
+    let prepared = setup::prepare(&rpc, kind, args.txs, senders, timeout).await?;
 
     let token_gas = match prepared.token {
-        Some(token) if args.kind.needs_token() => {
-            token_gas(&rpc, args.kind, token, &prepared.keys).await
-        }
-        _ => args.kind.default_token_gas(),
+        Some(token) if kind.needs_token() => token_gas(&rpc, kind, token, &prepared.keys).await,
+        _ => kind.default_token_gas(),
     };
     spinner.set_message(format!("signing {} transactions", args.txs));
     let plan = Plan {
         chain_id: prepared.chain_id,
         fees: prepared.fees,
-        kind: args.kind,
+        kind,
         token: prepared.token,
         token_gas,
         txs: args.txs,
@@ -209,18 +271,14 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<Report> {
     let run = RunInfo {
         rpc: args.rpc.clone(),
         chain_id: prepared.chain_id,
-        kind: args.kind.name().to_string(),
+        kind: kind.name().to_string(),
         txs: args.txs,
         senders,
         batch,
         concurrency: args.concurrency,
         endpoints: 1 + args.submit_to.len(),
         rate: args.rate,
-        token_gas: if args.kind.needs_token() {
-            token_gas
-        } else {
-            0
-        },
+        token_gas: if kind.needs_token() { token_gas } else { 0 },
     };
     let mut report = Report::new(run, &result.outcomes, result.submit_window);
     if let (Some(b), Some(a)) = (&metrics_before, &metrics_after) {

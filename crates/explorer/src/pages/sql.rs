@@ -18,7 +18,7 @@ const EXAMPLES: [(&str, &str); 5] = [
     ("Top senders", "SELECT sender, count(*) AS txs, sum(gas_used) AS gas\nFROM transactions GROUP BY sender ORDER BY txs DESC LIMIT 10"),
     ("Token transfers", "SELECT block_number, token, sender, recipient, value\nFROM token_transfers ORDER BY block_number DESC, log_index DESC LIMIT 50"),
     ("Contracts", "SELECT address, creator, block_number FROM contracts ORDER BY block_number DESC"),
-    ("Tables", "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"),
+    ("Tables", "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name"),
 ];
 
 pub fn page(backend: &dyn Backend, q: Option<&str>) -> Result<Page, PageError> {

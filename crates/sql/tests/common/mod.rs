@@ -484,7 +484,8 @@ pub fn limits() -> QueryLimits {
 pub fn dump(index: &Index) -> BTreeMap<String, Vec<String>> {
     let tables = index
         .query(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'index_meta'",
+            "SELECT name FROM sqlite_schema
+             WHERE type IN ('table', 'view') AND name != 'index_meta'",
             &[],
             limits(),
         )
