@@ -556,7 +556,7 @@ fn prepare_writer(
     if found == 0 {
         // A new file: 32 KiB pages. Every insert seeks down each of a
         // row's indexes, and wider pages make those B-trees shallower:
-        // indexing took a third less CPU than with SQLite's 4 KiB, for
+        // indexing took about a fifth less CPU than with SQLite's 4 KiB, for
         // about the same bytes written (BENCHMARKS.md, issue 12). An
         // existing file keeps its page size (changing it means a VACUUM).
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
