@@ -112,6 +112,22 @@ fn bench_compares_two_kinds_on_one_node_in_alternating_rounds() {
         summary[0]["median_tps"].as_f64().unwrap() / summary[1]["median_tps"].as_f64().unwrap();
     assert!((ratio - expected).abs() < 1e-9, "{report}");
 
+    // Each round's two runs compared with each other: asset first in the
+    // first round, ERC-20 first in the second.
+    let (a, e) = (tps("asset"), tps("erc20"));
+    let paired: Vec<f64> = report["paired_ratios"]
+        .as_array()
+        .expect("paired ratios")
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect();
+    assert_eq!(paired.len(), 2, "{report}");
+    for (round, r) in paired.iter().enumerate() {
+        assert!((r - a[round] / e[round]).abs() < 1e-9, "{report}");
+    }
+    let won = paired.iter().filter(|r| **r >= 1.0).count();
+    assert_eq!(report["rounds_won"], won, "{report}");
+
     let (status, _, stderr) = run_to_exit(
         &[
             "bench", "--rpc", &url, "--kind", "erc20", "--versus", "erc20",

@@ -3,7 +3,7 @@
 //! sealer; and committing it once sealed.
 
 use crate::{adapters::ExecState, chain::Chain, error::NodeError, metrics::add, view::View};
-use std::{sync::Arc, time::Instant};
+use std::{collections::HashSet, sync::Arc, time::Instant};
 use tally_consensus::{Engine, Weight};
 use tally_executor::{BlockBuilder, ExecError};
 use tally_primitives::{
@@ -55,7 +55,7 @@ impl Chain {
         engine
             .prepare(view, parent, &mut header)
             .map_err(NodeError::Prepare)?;
-        let candidates = self.pool.best_transactions(header.gas_limit);
+        let candidates = self.pool.block_candidates(header.gas_limit);
         add(&self.metrics.select_ns, started.elapsed());
 
         let snapshot = self.db.state_at(parent.number)?;
@@ -69,19 +69,35 @@ impl Chain {
         let mut transactions = Vec::with_capacity(candidates.len());
         let mut senders = Vec::with_capacity(candidates.len());
         let mut invalid = Vec::new();
+        // Senders whose next transaction did not go in: their later nonces
+        // cannot run in this block, and stay pooled for the next.
+        let mut stopped: HashSet<Address> = HashSet::new();
         for ptx in &candidates {
             if builder.gas_left() < 21_000 {
                 break;
+            }
+            if stopped.contains(&ptx.sender) {
+                continue;
             }
             match builder.execute(&ptx.tx, ptx.sender) {
                 Ok(_) => {
                     transactions.push((*ptx.tx).clone());
                     senders.push(ptx.sender);
                 }
-                Err(ExecError::BlockGasExceeded { .. }) => continue,
+                Err(ExecError::BlockGasExceeded { .. }) => {
+                    stopped.insert(ptx.sender);
+                }
                 Err(ExecError::InvalidTransaction { reason, .. }) => {
                     tracing::debug!(tx = %ptx.hash, %reason, "dropping transaction that no longer executes");
                     invalid.push(ptx.hash);
+                    stopped.insert(ptx.sender);
+                }
+                // The sender lost its role after the pool admitted it: the
+                // transaction can never run, and must not stop the chain.
+                Err(e @ ExecError::PermissionDenied { .. }) => {
+                    tracing::info!(tx = %ptx.hash, "dropping transaction: {e}");
+                    invalid.push(ptx.hash);
+                    stopped.insert(ptx.sender);
                 }
                 Err(e) => return Err(NodeError::Chain(format!("executing block: {e}"))),
             }

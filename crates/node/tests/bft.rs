@@ -710,3 +710,65 @@ async fn without_empty_blocks_the_chain_waits_for_transactions() {
     check_certificates(running(&members)[0], &spec, target);
     stop_all(&sim, &mut members).await;
 }
+
+/// An admin revokes an account's transactor role while a transfer of that
+/// account waits in the pool (admitted while it still held the role). The
+/// transfer can never run: the proposer drops it and the chain goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_transaction_whose_sender_lost_its_role_does_not_halt_the_chain() {
+    use alloy_consensus::TxEip1559;
+    use alloy_sol_types::SolCall;
+    use tally_executor::system::{abi::ITallyRoles, ROLES};
+    use tally_primitives::alloy_primitives::TxKind;
+
+    let sim = SimNetwork::new(seed() + 7, faults());
+    let spec = bft_spec(4, 4, true);
+    let mut members = Vec::new();
+    for i in 0..4 {
+        members.push(join(&sim, &spec, i).await);
+    }
+    reach(&members, 1, 30).await;
+
+    // Member account 0 (an admin) revokes account 1's admin and
+    // transactor roles (either lets it send).
+    let revoke = sign(
+        0,
+        TxEip1559 {
+            nonce: 0,
+            gas_limit: 200_000,
+            max_priority_fee_per_gas: 2_000_000_000,
+            to: TxKind::Call(ROLES),
+            input: ITallyRoles::revokeRoleCall {
+                account: dev_address(1),
+                mask: 1 | 4,
+            }
+            .abi_encode()
+            .into(),
+            ..Default::default()
+        },
+    );
+    // Sent after the revocation, so it can only run after it.
+    let doomed = transfer(1, 0, 5);
+    let node = members[0].node();
+    let revoke_hash = node.submit_transaction(revoke).unwrap();
+    let doomed_hash = node.submit_transaction(doomed).unwrap();
+    wait_receipt_everywhere(&members, revoke_hash).await;
+
+    let revoked_at = node
+        .db()
+        .tx_location(revoke_hash)
+        .unwrap()
+        .unwrap()
+        .block_number;
+    reach(&members, revoked_at + 3, 30).await;
+    for m in &members {
+        assert!(
+            m.node().db().tx_location(doomed_hash).unwrap().is_none(),
+            "a transfer without the transactor role was mined"
+        );
+    }
+    // The account may send no more: refused at the door, with the reason.
+    let refused = node.submit_transaction(transfer(1, 0, 6)).unwrap_err();
+    assert!(refused.contains("transactor"), "{refused}");
+    stop_all(&sim, &mut members).await;
+}

@@ -173,6 +173,18 @@ impl TxPool {
         self.inner.store.read().best(gas_limit)
     }
 
+    /// What a block producer tries, in [`TxPool::best_transactions`]'s
+    /// order: as many as could fit `gas_limit` if each used the 21,000 gas
+    /// of a plain transfer, and none whose own limit exceeds `gas_limit`.
+    /// The sum of their limits may exceed the block's gas: a block holds
+    /// the gas its transactions use, not the limits their senders set, so
+    /// the producer executes candidates until the block is full (as geth
+    /// and reth do). When one no longer fits, the producer skips the rest
+    /// of that sender's.
+    pub fn block_candidates(&self, gas_limit: u64) -> Vec<PooledTx> {
+        self.inner.store.read().candidates(gas_limit)
+    }
+
     /// Updates the pool after a block: forgets the `(sender, nonce)` pairs it
     /// included, re-reads every pooled sender's account (a block can change
     /// any balance), drops what became stale or unaffordable and promotes

@@ -413,6 +413,21 @@ impl Store {
     /// older first on ties). A transaction that does not fit ends its sender's
     /// run, since later nonces cannot be included without it.
     pub fn best(&self, gas_limit: u64) -> Vec<PooledTx> {
+        self.ordered(gas_limit, |tx| tx.gas_limit)
+    }
+
+    /// Candidates for a block of `gas_limit` gas, in [`Store::best`]'s
+    /// order, counting each at the least gas a transaction uses (21,000)
+    /// instead of its limit: a block holds what its transactions use, and
+    /// the builder stops when it is full. Each candidate's own limit still
+    /// fits the block.
+    pub fn candidates(&self, gas_limit: u64) -> Vec<PooledTx> {
+        self.ordered(gas_limit, |_| MIN_TX_GAS)
+    }
+
+    /// Pending transactions in block order while their `charge` fits
+    /// `gas_limit`; no transaction's own limit exceeds what is left.
+    fn ordered(&self, gas_limit: u64, charge: impl Fn(&PooledTx) -> u64) -> Vec<PooledTx> {
         let mut heap = BinaryHeap::new();
         for (addr, s) in &self.senders {
             if let Some(e) = s.txs.get(&s.state_nonce).filter(|e| e.pending) {
@@ -434,7 +449,7 @@ impl Store {
             if entry.tx.gas_limit > remaining {
                 continue;
             }
-            remaining -= entry.tx.gas_limit;
+            remaining = remaining.saturating_sub(charge(&entry.tx));
             out.push(entry.tx.clone());
             let next = nonce + 1;
             if let Some(e) = s.txs.get(&next).filter(|e| e.pending) {

@@ -105,6 +105,41 @@ fn selection_respects_the_gas_limit_and_skips_what_does_not_fit() {
 }
 
 #[test]
+fn block_candidates_count_the_least_gas_a_transaction_uses_not_its_limit() {
+    let pool = pool();
+    let state = State::default();
+    // Five 100k-limit transactions of one sender, two of another.
+    let big: Vec<_> = (0..5)
+        .map(|n| tx1559_full(0, n, 100 * GWEI, 10 * GWEI, 100_000, Bytes::new()))
+        .collect();
+    let other: Vec<_> = (0..2).map(|n| tx1559(1, n, 100, 5)).collect();
+    for tx in big.iter().chain(&other) {
+        pool.add_raw(&raw(tx), &state).unwrap();
+    }
+    // By limits, 250k gas holds two of the big ones (200k) and the two
+    // 21k ones.
+    assert_eq!(pool.best_transactions(250_000).len(), 4);
+    // By use, up to eleven 21k transactions fit: all seven are candidates
+    // while each one's own limit fits what could be left.
+    let candidates = pool.block_candidates(250_000);
+    assert_eq!(
+        hashes(&candidates),
+        big.iter()
+            .chain(&other)
+            .map(|t| *t.tx_hash())
+            .collect::<Vec<_>>()
+    );
+    // 120k: after one 21k use, 99k could be left, below a big one's limit;
+    // that ends its sender's run, the small ones still come.
+    let candidates = pool.block_candidates(120_000);
+    assert_eq!(
+        hashes(&candidates),
+        vec![*big[0].tx_hash(), *other[0].tx_hash(), *other[1].tx_hash()]
+    );
+    assert!(pool.block_candidates(20_999).is_empty());
+}
+
+#[test]
 fn block_commit_removes_mined_and_stale_and_promotes_queued() {
     let pool = pool();
     let mut state = State::default();

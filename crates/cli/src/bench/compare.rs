@@ -6,6 +6,11 @@
 //! ...) so drift falls on both kinds alike, and the summary gives each
 //! kind's median: what the issue's "native transfers at least as fast as
 //! the EVM ERC-20" is judged on.
+//!
+//! Each round's two runs are also compared with each other: they ran
+//! back to back, so their ratio carries less of the machine's drift than
+//! the ratio of the medians. The summary gives the median of those paired
+//! ratios and how many rounds `--kind` won.
 
 use serde::Serialize;
 
@@ -35,6 +40,12 @@ pub struct Comparison {
     pub summary: [KindSummary; 2],
     /// `--kind`'s median throughput over `--versus`'s.
     pub ratio: f64,
+    /// Per round, `--kind`'s throughput over `--versus`'s in that round.
+    pub paired_ratios: Vec<f64>,
+    /// The median of [`Comparison::paired_ratios`].
+    pub median_paired_ratio: f64,
+    /// Rounds in which `--kind` was at least as fast as `--versus`.
+    pub rounds_won: usize,
 }
 
 /// The kinds in round `round`'s order: `a` first in even rounds.
@@ -54,7 +65,15 @@ impl Comparison {
         } else {
             0.0
         };
+        let kind_tps: Vec<(&str, f64)> = runs
+            .iter()
+            .map(|r| (r.run.kind.as_str(), r.throughput_tps))
+            .collect();
+        let paired_ratios = paired_ratios(a, b, &kind_tps);
         Self {
+            median_paired_ratio: median(&paired_ratios),
+            rounds_won: paired_ratios.iter().filter(|r| **r >= 1.0).count(),
+            paired_ratios,
             runs,
             summary,
             ratio,
@@ -88,9 +107,19 @@ impl Comparison {
                     .unwrap_or_default(),
             ));
         }
+        let (a, b) = (&self.summary[0].kind, &self.summary[1].kind);
+        s.push_str(&format!("{a} / {b} median throughput: {:.3}\n", self.ratio));
+        let each: Vec<String> = self
+            .paired_ratios
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect();
         s.push_str(&format!(
-            "{} / {} median throughput: {:.3}\n",
-            self.summary[0].kind, self.summary[1].kind, self.ratio
+            "{a} / {b} within each round: median {:.3} ({}); {a} at least as fast in {} of {} rounds\n",
+            self.median_paired_ratio,
+            each.join(", "),
+            self.rounds_won,
+            self.paired_ratios.len()
         ));
         s
     }
@@ -98,6 +127,24 @@ impl Comparison {
 
 fn execute_ms(report: &Report) -> Option<f64> {
     report.node_time_ms.as_ref()?.get("executeMs").copied()
+}
+
+/// Each round's `a` throughput over its `b` throughput, in round order,
+/// from the runs' (kind, throughput) in the order they ran: pairs, one of
+/// each kind, as [`order`] gives them. A round without both kinds is left
+/// out.
+fn paired_ratios(a: Kind, b: Kind, runs: &[(&str, f64)]) -> Vec<f64> {
+    runs.chunks(2)
+        .filter_map(|pair| {
+            let tps = |k: Kind| {
+                pair.iter()
+                    .find(|(kind, _)| *kind == k.name())
+                    .map(|(_, tps)| *tps)
+            };
+            let (ta, tb) = (tps(a)?, tps(b)?);
+            (tb > 0.0).then(|| ta / tb)
+        })
+        .collect()
 }
 
 fn summarize(kind: Kind, runs: &[Report]) -> KindSummary {
@@ -140,6 +187,23 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn each_round_is_compared_within_itself() {
+        let runs = [
+            ("asset", 900.0),
+            ("erc20", 1000.0),
+            ("erc20", 1000.0),
+            ("asset", 1200.0),
+            ("asset", 1000.0),
+            ("erc20", 0.0),
+        ];
+        // The third round's ERC-20 run included nothing: no ratio.
+        let ratios = paired_ratios(Kind::Asset, Kind::Erc20, &runs);
+        assert_eq!(ratios, vec![0.9, 1.2]);
+        let back = paired_ratios(Kind::Erc20, Kind::Asset, &runs[..4]);
+        assert_eq!(back, vec![1000.0 / 900.0, 1000.0 / 1200.0]);
     }
 
     #[test]

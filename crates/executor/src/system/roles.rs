@@ -26,8 +26,10 @@ fn role_slot(account: Address) -> U256 {
     slot("roles", &[addr_word(account)])
 }
 
+/// Hashed once: every transaction's admission reads it, twice.
 fn permissioned_slot() -> U256 {
-    slot("permissioned", &[])
+    static SLOT: std::sync::LazyLock<U256> = std::sync::LazyLock::new(|| slot("permissioned", &[]));
+    *SLOT
 }
 
 pub(crate) fn mask_of(s: &mut Store<'_>, account: Address) -> Result<u8, SysError> {

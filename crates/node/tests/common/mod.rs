@@ -102,18 +102,37 @@ fn dev_keys() -> &'static [(tally_crypto::SecretKey, Address)] {
 
 /// A signed transfer of `value` wei from test account `from` with `nonce`.
 pub fn transfer(from: usize, nonce: u64, value: u64) -> Bytes {
-    let keys = dev_keys();
+    sign(
+        from,
+        TxEip1559 {
+            nonce,
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(0x77)),
+            value: U256::from(value),
+            ..Default::default()
+        },
+    )
+}
+
+/// The address of test account `i` (of the first four).
+pub fn dev_address(i: usize) -> Address {
+    dev_keys()[i].1
+}
+
+/// `tx` signed by test account `from`, on chain 31337, paying 2 gwei at
+/// most with a 1 gwei tip unless `tx` sets a tip.
+pub fn sign(from: usize, tx: TxEip1559) -> Bytes {
     let tx = TxEip1559 {
         chain_id: 31337,
-        nonce,
-        gas_limit: 21_000,
         max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::repeat_byte(0x77)),
-        value: U256::from(value),
-        ..Default::default()
+        max_priority_fee_per_gas: if tx.max_priority_fee_per_gas == 0 {
+            1_000_000_000
+        } else {
+            tx.max_priority_fee_per_gas
+        },
+        ..tx
     };
-    Bytes::from(tally_crypto::sign_transaction(&keys[from].0, tx).encoded_2718())
+    Bytes::from(tally_crypto::sign_transaction(&dev_keys()[from].0, tx).encoded_2718())
 }
 
 /// Waits (up to `secs`) until `cond` holds, polling.
