@@ -113,10 +113,27 @@ fn rejected_but_included_counts_as_included() {
         included_at: Some(ms(50)),
         block: Some(1),
         failed: false,
+        dropped: false,
     };
     let r = Report::new(run_info(), &[o], ms(10));
     assert_eq!((r.included, r.rejected, r.pending), (1, 0, 0));
     assert!(r.rejections.is_empty());
+}
+
+#[test]
+fn forgotten_transactions_count_as_dropped_not_pending() {
+    let accepted = |dropped| TxOutcome {
+        submitted_at: Some(ms(0)),
+        dropped,
+        ..Default::default()
+    };
+    let r = Report::new(run_info(), &[accepted(true), accepted(false)], ms(10));
+    assert_eq!((r.submitted, r.included), (2, 0));
+    assert_eq!((r.dropped, r.pending), (1, 1));
+    let table = r.to_table();
+    assert!(table.contains("dropped by the node"), "{table}");
+    let json: serde_json::Value = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["dropped"], 1);
 }
 
 #[test]

@@ -22,6 +22,13 @@ use super::rpc::{BlockTxs, Rpc};
 
 /// How often the tracker asks for the head when no new block came.
 const POLL: Duration = Duration::from_millis(25);
+/// Once submission has ended and no bench transaction has turned up in a
+/// block for this long (empty blocks do not count), the tracker asks the
+/// node about the ones it has not seen: if the node knows none of them,
+/// none will come, and the run ends then rather than at the timeout.
+const QUIET: Duration = Duration::from_secs(3);
+/// Transactions asked about per eth_getTransactionByHash batch.
+const ASK_BATCH: usize = 500;
 /// Blocks read per eth_getBlockByNumber batch while catching up.
 const BLOCKS_PER_BATCH: u64 = 64;
 /// Block batches in flight while catching up: a node that makes a block per
@@ -165,14 +172,19 @@ pub async fn run(
     // The tracker may already be gone (timeout); it then has nothing to learn.
     let _ = accepted_tx.send(Some(accepted));
 
-    let seen = tracker
+    let tracked = tracker
         .await
         .map_err(|e| anyhow::anyhow!("inclusion tracker crashed: {e}"))??;
     include_bar.finish();
-    for (i, at, block) in seen {
+    for (i, at, block) in tracked.seen {
         if let Some(o) = outcomes.get_mut(i) {
             o.included_at = Some(at);
             o.block = Some(block);
+        }
+    }
+    for i in tracked.forgotten {
+        if let Some(o) = outcomes.get_mut(i) {
+            o.dropped = true;
         }
     }
     Ok(LoadResult {
@@ -181,8 +193,18 @@ pub async fn run(
     })
 }
 
-/// Follows the chain from `next` and returns (tx index, time seen, block)
-/// for every bench transaction found in a block.
+/// What the tracker learned.
+struct Tracked {
+    /// (tx index, time seen, block) of every bench transaction found in a
+    /// block.
+    seen: Vec<(usize, Duration, u64)>,
+    /// The transactions never seen, when the node knew none of them (see
+    /// [`forgotten`]); empty when the run ended otherwise.
+    forgotten: Vec<usize>,
+}
+
+/// Follows the chain from `next` until every accepted transaction is in a
+/// block, the node has forgotten the rest, or the deadline passes.
 async fn track(
     rpc: Rpc,
     index: Arc<HashMap<B256, usize>>,
@@ -191,15 +213,35 @@ async fn track(
     deadline: Instant,
     accepted: watch::Receiver<Option<usize>>,
     bar: ProgressBar,
-) -> anyhow::Result<Vec<(usize, Duration, u64)>> {
+) -> anyhow::Result<Tracked> {
     let mut seen = Vec::new();
     // A reorg can show a transaction twice; the first sighting counts.
     let mut found = vec![false; index.len()];
+    let mut hashes = vec![B256::ZERO; index.len()];
+    for (hash, &i) in index.iter() {
+        if let Some(h) = hashes.get_mut(i) {
+            *h = *hash;
+        }
+    }
     let mut errors = 0u32;
+    let mut last_news = Instant::now();
     loop {
-        let done = accepted.borrow().is_some_and(|n| seen.len() >= n);
-        if done || Instant::now() >= deadline {
-            return Ok(seen);
+        let submitted = *accepted.borrow();
+        if submitted.is_some_and(|n| seen.len() >= n) || Instant::now() >= deadline {
+            return Ok(Tracked {
+                seen,
+                forgotten: Vec::new(),
+            });
+        }
+        if submitted.is_some() && last_news.elapsed() >= QUIET {
+            // Asked again only after another quiet spell.
+            last_news = Instant::now();
+            if let Some(gone) = forgotten(&rpc, &hashes, &found).await {
+                return Ok(Tracked {
+                    seen,
+                    forgotten: gone,
+                });
+            }
         }
         let blocks = match new_blocks(&rpc, next).await {
             Ok(blocks) => blocks,
@@ -223,11 +265,38 @@ async fn track(
                     *slot = true;
                     seen.push((i, at, block.number));
                     bar.inc(1);
+                    last_news = Instant::now();
                 }
             }
             next = block.number + 1;
         }
     }
+}
+
+/// The transactions not found in a block, if the node knows none of them:
+/// not pooled and not mined, none of them will ever be included (a
+/// replacement took its place, the pool evicted it, or a block builder
+/// found it invalid). `None` while the node still knows any (pending, or in
+/// a block not read yet), or cannot say.
+async fn forgotten(rpc: &Rpc, hashes: &[B256], found: &[bool]) -> Option<Vec<usize>> {
+    let unseen: Vec<usize> = (0..hashes.len())
+        .filter(|&i| !found.get(i).copied().unwrap_or(true))
+        .collect();
+    for chunk in unseen.chunks(ASK_BATCH) {
+        let asked: Vec<B256> = chunk
+            .iter()
+            .filter_map(|&i| hashes.get(i).copied())
+            .collect();
+        match rpc.transactions_known(&asked).await {
+            Ok(known) if known.iter().all(|k| !k) => {}
+            Ok(_) => return None,
+            Err(e) => {
+                tracing::debug!("asking about unseen transactions: {e:#}");
+                return None;
+            }
+        }
+    }
+    Some(unseen)
 }
 
 /// The blocks from `next` up to the head that the node serves, in order.
@@ -289,4 +358,132 @@ pub async fn check_receipts(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::plan;
+    use alloy_consensus::TxEip1559;
+    use alloy_primitives::{Address, TxKind, U256};
+    use tally_node::{MiningOptions, Node, NodeConfig};
+    use tally_primitives::{ChainSpec, EngineSpec, GenesisAccount, PowSpec};
+
+    const GWEI: u128 = 1_000_000_000;
+
+    /// A proof-of-work node whose miner starts paused: nothing is mined
+    /// until the test says so.
+    async fn paused_miner(dir: &std::path::Path, funded: Address) -> (Node, u64) {
+        let alloc = [(
+            funded,
+            GenesisAccount {
+                balance: U256::from(10u128.pow(21)),
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let mut spec = ChainSpec::dev(alloc, 0);
+        spec.engine = EngineSpec::Pow(PowSpec {
+            target_block_time_ms: 1000,
+            initial_bits: 0x1f00_ffff,
+            halflife_s: 2,
+            block_reward: U256::from(1u64),
+            halving_interval: 0,
+            finality_depth: 64,
+            safe_depth: 2,
+            max_future_s: 15,
+        });
+        let chain_id = spec.chain_id;
+        let node = Node::start(NodeConfig {
+            datadir: dir.to_path_buf(),
+            spec,
+            rpc_addr: "127.0.0.1:0".parse().unwrap(),
+            rpc_limits: Default::default(),
+            beneficiary: Address::ZERO,
+            dev_block_time_ms: None,
+            node_key: None,
+            network: None,
+            mining: Some(MiningOptions { threads: 1 }),
+            index: false,
+        })
+        .await
+        .unwrap();
+        node.set_mining(false);
+        (node, chain_id)
+    }
+
+    /// A transaction replaced in the pool is forgotten by the node. The
+    /// run ends once the chain has been quiet for a while, not at the
+    /// timeout, and counts it as dropped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_the_node_forgets_is_dropped_without_waiting_for_the_timeout() {
+        let (key, address) = tally_crypto::mnemonic::dev_accounts(1).remove(0);
+        let dir = tempfile::tempdir().unwrap();
+        let (node, chain_id) = paused_miner(dir.path(), address).await;
+        let url = format!("http://{}", node.rpc_addr());
+        let rpc = Rpc::new(&url, Duration::from_secs(10)).unwrap();
+        let tx = |tip_gwei: u128| {
+            plan::sign(
+                &key,
+                TxEip1559 {
+                    chain_id,
+                    nonce: 0,
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 100 * tip_gwei * GWEI,
+                    max_priority_fee_per_gas: tip_gwei * GWEI,
+                    to: TxKind::Call(Address::repeat_byte(7)),
+                    value: U256::from(1u64),
+                    ..Default::default()
+                },
+            )
+        };
+        // The second replaces the first: the same nonce, twice the fees.
+        let txs = [tx(1), tx(2)];
+        let replacement = txs[1].hash;
+
+        // Mining resumes once the replacement is pooled, so the first can
+        // never be mined.
+        let watcher = Rpc::new(&url, Duration::from_secs(10)).unwrap();
+        let resume = async {
+            for _ in 0..1500 {
+                if watcher
+                    .transactions_known(&[replacement])
+                    .await
+                    .is_ok_and(|k| k == [true])
+                {
+                    node.set_mining(true);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the replacement never reached the pool");
+        };
+        let config = LoadConfig {
+            batch: 1,
+            concurrency: 1,
+            senders: 1,
+            timeout: Duration::from_secs(120),
+            rate: None,
+        };
+        let bar = ProgressBar::hidden();
+        let started = Instant::now();
+        let (result, ()) = tokio::join!(run(&rpc, &[], &txs, config, &bar, &bar), resume);
+        let result = result.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "waited {:?}: the timeout, not the quiet chain, ended the run",
+            started.elapsed()
+        );
+        let [first, second] = &result.outcomes[..] else {
+            panic!("two outcomes");
+        };
+        assert!(first.rejected.is_none(), "{first:?}");
+        assert!(first.included_at.is_none() && first.dropped, "{first:?}");
+        assert!(
+            second.included_at.is_some() && !second.dropped,
+            "{second:?}"
+        );
+        node.stop().await;
+    }
 }

@@ -23,6 +23,9 @@ pub struct TxOutcome {
     pub block: Option<u64>,
     /// Included, but its receipt has status 0 or is missing.
     pub failed: bool,
+    /// Accepted, then forgotten by the node: neither pooled nor in a block
+    /// (replaced, evicted, or found invalid when a block was built).
+    pub dropped: bool,
 }
 
 /// The run's parameters, echoed in the report so a saved JSON is self-describing.
@@ -69,6 +72,9 @@ pub struct Report {
     pub failed: usize,
     /// Accepted but not seen in a block before the timeout.
     pub pending: usize,
+    /// Accepted, then forgotten by the node (see [`TxOutcome::dropped`]):
+    /// the bench stops waiting for these.
+    pub dropped: usize,
     /// Seconds from the first batch sent to the last batch answered.
     pub submit_secs: f64,
     /// Accepted transactions per second over `submit_secs`.
@@ -179,7 +185,8 @@ impl Report {
         let mut rejections = BTreeMap::new();
         let mut latencies = Vec::new();
         let mut blocks = BTreeSet::new();
-        let (mut submitted, mut rejected, mut included, mut failed, mut pending) = (0, 0, 0, 0, 0);
+        let (mut submitted, mut rejected, mut included, mut failed) = (0, 0, 0, 0);
+        let (mut pending, mut dropped) = (0, 0);
         let mut first_submit: Option<Duration> = None;
         let mut last_inclusion: Option<Duration> = None;
 
@@ -211,7 +218,9 @@ impl Report {
             }
             if o.submitted_at.is_some() && o.rejected.is_none() {
                 submitted += 1;
-                if o.included_at.is_none() {
+                if o.included_at.is_none() && o.dropped {
+                    dropped += 1;
+                } else if o.included_at.is_none() {
                     pending += 1;
                 }
             }
@@ -239,6 +248,7 @@ impl Report {
             included,
             failed,
             pending,
+            dropped,
             submit_secs: submit_window.as_secs_f64(),
             submit_tps: rate(submitted, submit_window),
             e2e_secs: e2e.as_secs_f64(),
@@ -291,6 +301,7 @@ impl Report {
             ("included", self.included.to_string()),
             ("failed (status 0)", self.failed.to_string()),
             ("pending at timeout", self.pending.to_string()),
+            ("dropped by the node", self.dropped.to_string()),
             (
                 "submission",
                 format!("{:.0} tx/s over {:.2} s", self.submit_tps, self.submit_secs),

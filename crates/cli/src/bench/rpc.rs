@@ -218,6 +218,23 @@ impl Rpc {
             .collect()
     }
 
+    /// Whether the node knows each of `hashes`, in order: `false` where
+    /// eth_getTransactionByHash answers null (neither pooled nor in a
+    /// block). An entry the node answers with an error counts as known:
+    /// nothing is concluded from it.
+    pub async fn transactions_known(&self, hashes: &[B256]) -> anyhow::Result<Vec<bool>> {
+        let mut batch = BatchRequestBuilder::new();
+        for h in hashes {
+            batch.insert("eth_getTransactionByHash", rpc_params![h])?;
+        }
+        Ok(self
+            .batch_entries(batch)
+            .await?
+            .into_iter()
+            .map(|entry| entry.map_or(true, |v| !v.is_null()))
+            .collect())
+    }
+
     async fn batch_entries(
         &self,
         batch: BatchRequestBuilder<'_>,
