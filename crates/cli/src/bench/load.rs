@@ -388,11 +388,7 @@ mod tests {
             target_block_time_ms: 1000,
             initial_bits: 0x1f00_ffff,
             halflife_s: 2,
-            block_reward: U256::from(1u64),
-            halving_interval: 0,
-            finality_depth: 64,
-            safe_depth: 2,
-            max_future_s: 15,
+            ..PowSpec::default()
         });
         let chain_id = spec.chain_id;
         let node = Node::start(NodeConfig {
